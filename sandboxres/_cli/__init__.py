@@ -1,0 +1,47 @@
+"""The ``sandboxres`` command line. Each verb lives in a module of its own and registers itself here.
+
+Exit codes: 0 success; 1 the verb ran and found a failure (a check failed, a sweep could not delete);
+2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .._errors import SandboxresError
+from . import check
+
+VERBS = [check]
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sandboxres",
+        description="Throw-away AWS resources for integration tests: check, inspect and clean up.",
+        epilog="Exit codes: 0 success, 1 failure found, 2 usage or configuration error.",
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+    verbs.required = True
+    for verb in VERBS:
+        verb.register(verbs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except SandboxresError as exc:
+        print(f"sandboxres {args.verb}: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"sandboxres {args.verb}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""SDK clients pointed at the target in force: the settings (pure), a cached boto3 pool, aioboto3 sessions."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from ._embedded import ensure_embedded
+from ._target import EMBEDDED_CREDENTIALS, Target, resolve_target
+
+USER_AGENT = "sandboxres"
+
+
+def active_target() -> Target:
+    """The target in force now; starts the embedded emulator when that is the target."""
+    target = resolve_target()
+    if target.kind == "embedded":
+        target = target.with_endpoint(ensure_embedded())
+    return target
+
+
+def session_kwargs(target: Target) -> dict[str, Any]:
+    """Arguments for a boto3 / aioboto3 Session. Credentials are passed only for emulators, never logged."""
+    kwargs: dict[str, Any] = {}
+    if target.region:
+        kwargs["region_name"] = target.region
+    if target.kind == "embedded" or (target.kind == "emulator" and target.credentials == "dummy"):
+        kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = EMBEDDED_CREDENTIALS
+    elif target.kind == "emulator":
+        kwargs["aws_access_key_id"] = os.environ.get("AWS_ACCESS_KEY_ID")
+        kwargs["aws_secret_access_key"] = os.environ.get("AWS_SECRET_ACCESS_KEY")
+        if os.environ.get("AWS_SESSION_TOKEN"):
+            kwargs["aws_session_token"] = os.environ["AWS_SESSION_TOKEN"]
+    return kwargs
+
+
+def client_kwargs(target: Target, service: str) -> dict[str, Any]:
+    """Arguments for ``session.client(service, ...)`` on ``target``."""
+    if target.kind == "aws":
+        config = Config(user_agent_extra=USER_AGENT, ignore_configured_endpoint_urls=True)
+        return {"config": config}
+    config = Config(user_agent_extra=USER_AGENT, s3={"addressing_style": "path"})
+    return {"endpoint_url": target.endpoint(service), "config": config}
+
+
+def _pool_key(target: Target) -> tuple[Any, ...]:
+    creds = session_kwargs(target)
+    return (
+        target.kind,
+        tuple(sorted(target.endpoints.items(), key=lambda kv: kv[0])),
+        target.region,
+        hash(tuple(sorted(creds.items()))),
+    )
+
+
+class ClientPool:
+    """boto3 clients and resources for one target, created once and shared (boto3 clients are thread-safe)."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self._lock = threading.Lock()
+        self._session = boto3.session.Session(**session_kwargs(target))
+        self._clients: dict[str, Any] = {}
+        self._resources: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self._session.client(service, **client_kwargs(self.target, service))
+            return self._clients[service]
+
+    def resource(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._resources:
+                self._resources[service] = self._session.resource(
+                    service, **client_kwargs(self.target, service)
+                )
+            return self._resources[service]
+
+    def __getitem__(self, service: str) -> Any:
+        """Drivers look clients up by service name; each is created on first use."""
+        return self.client(service)
+
+
+_pools: dict[tuple[Any, ...], ClientPool] = {}
+_pools_lock = threading.Lock()
+
+
+def client_pool(target: Target) -> ClientPool:
+    """The shared pool for ``target`` (one per distinct target in this process)."""
+    key = _pool_key(target)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = ClientPool(target)
+        return pool
+
+
+_aio_sessions: dict[tuple[Any, ...], Any] = {}
+
+
+def aio_session(target: Target) -> Any:
+    """The shared aioboto3 Session for ``target`` (sessions cache service models; clients are per block)."""
+    import aioboto3
+
+    key = _pool_key(target)
+    with _pools_lock:
+        session = _aio_sessions.get(key)
+        if session is None:
+            session = _aio_sessions[key] = aioboto3.Session(**session_kwargs(target))
+        return session

@@ -1,0 +1,190 @@
+"""Drivers: run lifecycle plans with boto3 (sync) or aioboto3 (async). They call, sleep and nothing else.
+
+Both drivers hand every step's retry/poll policy (built once in ``_steps``) to tenacity unchanged; the only
+difference between them is ``await``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, TypeVar
+
+import tenacity
+
+from ._steps import Call, Plan, Poll, Step
+
+T = TypeVar("T")
+
+
+class _PlanRunner:
+    """The part of running a plan that does no I/O: feeding results and errors back into the generator."""
+
+    @staticmethod
+    def advance(plan: Plan[T], reply: Any, error: BaseException | None) -> tuple[bool, Any]:
+        """Send the previous step's outcome; return (True, step) or (False, the plan's return value)."""
+        try:
+            step = plan.throw(error) if error is not None else plan.send(reply)
+        except StopIteration as stop:
+            return False, stop.value
+        return True, step
+
+
+class SyncDriver(_PlanRunner):
+    """Runs plans with boto3 clients (one per service) and ``time.sleep`` (through tenacity)."""
+
+    def __init__(self, clients: Mapping[str, Any]) -> None:
+        self.clients = clients
+
+    def run(self, plan: Plan[T]) -> T:
+        reply: Any = None
+        error: BaseException | None = None
+        try:
+            while True:
+                more, step = self.advance(plan, reply, error)
+                if not more:
+                    return step  # type: ignore[no-any-return]
+                reply, error = None, None
+                try:
+                    reply = self.perform(step)
+                except Exception as exc:  # BaseException (Ctrl-C) is not the plan's business
+                    error = exc
+        finally:
+            plan.close()
+
+    def perform(self, step: Step) -> Any:
+        if isinstance(step, Poll):
+            for attempt in tenacity.Retrying(**step.retrying()):
+                with attempt:
+                    return step.settle(*self._probe(step.call))
+        for attempt in tenacity.Retrying(**step.retrying()):
+            with attempt:
+                return self._invoke(step)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _probe(self, call: Call) -> tuple[Any, BaseException | None]:
+        try:
+            return self._invoke(call), None
+        except Exception as exc:
+            return None, exc
+
+    def _invoke(self, call: Call) -> Any:
+        return getattr(self.clients[call.service], call.operation)(**call.params)
+
+
+class AsyncDriver(_PlanRunner):
+    """Runs the same plans with aioboto3 clients and ``asyncio.sleep`` (through tenacity)."""
+
+    def __init__(self, clients: Mapping[str, Any]) -> None:
+        self.clients = clients
+
+    async def run(self, plan: Plan[T]) -> T:
+        reply: Any = None
+        error: BaseException | None = None
+        try:
+            while True:
+                more, step = self.advance(plan, reply, error)
+                if not more:
+                    return step  # type: ignore[no-any-return]
+                reply, error = None, None
+                try:
+                    reply = await self.perform(step)
+                except Exception as exc:
+                    error = exc
+        finally:
+            plan.close()
+
+    async def perform(self, step: Step) -> Any:
+        if isinstance(step, Poll):
+            async for attempt in tenacity.AsyncRetrying(**step.retrying()):
+                with attempt:
+                    return step.settle(*await self._probe(step.call))
+        async for attempt in tenacity.AsyncRetrying(**step.retrying()):
+            with attempt:
+                return await self._invoke(step)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _probe(self, call: Call) -> tuple[Any, BaseException | None]:
+        try:
+            return await self._invoke(call), None
+        except Exception as exc:
+            return None, exc
+
+    async def _invoke(self, call: Call) -> Any:
+        return await getattr(self.clients[call.service], call.operation)(**call.params)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The process-wide bound on DynamoDB table operations in flight (create..ACTIVE, delete..gone).
+
+DEFAULT_TABLE_CONCURRENCY = 100
+
+
+class TableSlots:
+    """A counter shared by threads and event loops: at most ``limit`` table operations at once."""
+
+    def __init__(self, limit: int) -> None:
+        self._cond = threading.Condition()
+        self.limit = limit
+        self.in_use = 0
+
+    def set_limit(self, limit: int) -> None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"table concurrency must be a positive integer, got {limit!r}")
+        with self._cond:
+            self.limit = limit
+            self._cond.notify_all()
+
+    def try_acquire(self) -> bool:
+        with self._cond:
+            if self.in_use < self.limit:
+                self.in_use += 1
+                return True
+            return False
+
+    def release(self) -> None:
+        with self._cond:
+            self.in_use -= 1
+            self._cond.notify_all()
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: self.in_use < self.limit)
+            self.in_use += 1
+        try:
+            yield
+        finally:
+            self.release()
+
+    @asynccontextmanager
+    async def hold_async(self) -> AsyncIterator[None]:
+        delay = 0.005
+        while not self.try_acquire():
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 0.2)
+        try:
+            yield
+        finally:
+            self.release()
+
+
+def _initial_table_concurrency() -> int:
+    raw = os.environ.get("SANDBOXRES_TABLE_CONCURRENCY")
+    try:
+        value = int(raw) if raw else DEFAULT_TABLE_CONCURRENCY
+    except ValueError:
+        value = DEFAULT_TABLE_CONCURRENCY
+    return max(value, 1)
+
+
+TABLE_SLOTS = TableSlots(_initial_table_concurrency())
+
+
+def set_table_concurrency(limit: int) -> None:
+    """Bound the DynamoDB table operations this process runs at once (default 100, or
+    ``SANDBOXRES_TABLE_CONCURRENCY``). DynamoDB allows 500 per account (250 with secondary indexes)."""
+    TABLE_SLOTS.set_limit(limit)

@@ -1,0 +1,377 @@
+"""Lifecycle plans: the create, readiness and delete steps of each resource kind, written once.
+
+Each plan is a generator of :class:`~sandboxres._steps.Call` / :class:`~sandboxres._steps.Poll` steps; it
+receives each step's result, or has the step's exception thrown in. The sync and async drivers run the same
+plans. Plans never sleep and never touch a client.
+
+Create plans return a ``facts`` dict (``arn``, ``url``, ``stream_arn``, ``dead_letter``...) from which the
+front doors build handles; delete plans take the resource name (plus facts when known) so that a resource whose
+create call was sent but never answered can still be deleted by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ._errors import CleanupError, ForeignResourceError, SpecError
+from ._naming import Kind, has_prefix
+from ._specs import BucketSpec, QueueSpec, Spec, TableSpec
+from ._steps import Call, NotReady, Plan, Poll, RetryPolicy, error_code
+
+TAG_MANAGED = "sandboxres:managed"
+TAG_RUN_ID = "sandboxres:run-id"
+TAG_CREATED = "sandboxres:created-at"
+DELETE_DEADLINE = 300.0
+_DELETE_BATCH = 1000
+
+
+def resource_tags(run_id: str, now: datetime | None = None) -> dict[str, str]:
+    """The tags every resource gets at creation: marker, run id, creation time (UTC, ISO 8601)."""
+    moment = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    return {TAG_MANAGED: "true", TAG_RUN_ID: run_id, TAG_CREATED: moment.isoformat().replace("+00:00", "Z")}
+
+
+def partition(region: str | None) -> str:
+    region = region or ""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def label_of(kind: Kind, name: str) -> str:
+    return f"{kind} {name}"
+
+
+def check_own_name(kind: Kind, name: str) -> None:
+    """The deletion layer's first rule: never touch a name without this library's prefix."""
+    if not has_prefix(kind, name):
+        raise SpecError(f"refusing to delete {kind} {name!r}: it lacks the {kind} prefix of this library")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# DynamoDB tables
+
+_TABLE_CREATE = RetryPolicy()
+_TABLE_DELETE = RetryPolicy(racy=frozenset({"ResourceInUseException"}), deadline=DELETE_DEADLINE)
+_TABLE_UPDATE = RetryPolicy(racy=frozenset({"ResourceInUseException"}))
+
+
+def _table_active(response: Mapping[str, Any]) -> dict[str, Any]:
+    table = response["Table"]
+    status = table.get("TableStatus", "UNKNOWN")
+    if status != "ACTIVE":
+        raise NotReady(status)
+    for index in table.get("GlobalSecondaryIndexes", []):
+        if index.get("IndexStatus", "ACTIVE") != "ACTIVE":
+            raise NotReady(f"index {index.get('IndexName')} {index.get('IndexStatus')}")
+    return dict(table)
+
+
+def _ttl_enabled(response: Mapping[str, Any]) -> None:
+    status = response.get("TimeToLiveDescription", {}).get("TimeToLiveStatus", "UNKNOWN")
+    if status != "ENABLED":
+        raise NotReady(f"TTL {status}")
+
+
+def _stream_enabled(response: Mapping[str, Any]) -> None:
+    status = response.get("StreamDescription", {}).get("StreamStatus", "UNKNOWN")
+    if status != "ENABLED":
+        raise NotReady(f"stream {status}")
+
+
+def _still_there(response: Mapping[str, Any]) -> None:
+    raise NotReady(response.get("Table", {}).get("TableStatus", "present"))
+
+
+def create_table(spec: TableSpec, name: str, tags: Mapping[str, str]) -> Plan[dict[str, Any]]:
+    resource = label_of("table", name)
+    try:
+        yield Call("dynamodb", "create_table", spec.create_request(name, tags), _TABLE_CREATE)
+    except ClientError as exc:
+        # Names are unique: "in use" here means an earlier attempt of this very call succeeded.
+        if error_code(exc) != "ResourceInUseException":
+            raise
+    table = yield Poll(
+        Call("dynamodb", "describe_table", {"TableName": name}),
+        _table_active,
+        resource,
+        spec.timeout,
+        {"ResourceNotFoundException": "not ready"},
+    )
+    if spec.ttl_attribute:
+        yield Call(
+            "dynamodb",
+            "update_time_to_live",
+            {"TableName": name, "TimeToLiveSpecification": {"Enabled": True, "AttributeName": spec.ttl_attribute}},
+            _TABLE_UPDATE,
+        )
+        yield Poll(
+            Call("dynamodb", "describe_time_to_live", {"TableName": name}), _ttl_enabled, resource, spec.timeout
+        )
+    stream_arn = table.get("LatestStreamArn")
+    if spec.stream and stream_arn:
+        yield Poll(
+            Call("dynamodbstreams", "describe_stream", {"StreamArn": stream_arn}),
+            _stream_enabled,
+            resource,
+            spec.timeout,
+            {"ResourceNotFoundException": "not ready"},
+        )
+    return {"arn": table.get("TableArn", ""), "stream_arn": stream_arn}
+
+
+def delete_table(name: str, facts: Mapping[str, Any], timeout: float = DELETE_DEADLINE) -> Plan[None]:
+    check_own_name("table", name)
+    try:
+        # ResourceInUseException while the table is still CREATING or UPDATING: retried until it settles.
+        yield Call("dynamodb", "delete_table", {"TableName": name}, _TABLE_DELETE)
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return
+        raise
+    yield Poll(
+        Call("dynamodb", "describe_table", {"TableName": name}),
+        _still_there,
+        label_of("table", name),
+        timeout,
+        {"ResourceNotFoundException": "done"},
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# S3 buckets
+
+_BUCKET_CREATE = RetryPolicy(racy=frozenset({"OperationAborted"}))
+_BUCKET_CONFIGURE = RetryPolicy(racy=frozenset({"NoSuchBucket", "OperationAborted"}))
+_BUCKET_DELETE = RetryPolicy(racy=frozenset({"OperationAborted"}), deadline=DELETE_DEADLINE)
+_BUCKET_EMPTY = RetryPolicy(racy=frozenset({"OperationAborted"}), deadline=DELETE_DEADLINE)
+_NOT_SUPPORTED = frozenset({"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument", "501"})
+
+
+def _foreign_bucket(name: str) -> Any:
+    def make(exc: BaseException) -> BaseException:
+        return ForeignResourceError(
+            label_of("bucket", name),
+            "the name belongs to another AWS account (HTTP 403 / BucketAlreadyExists); "
+            "a new unique name is drawn on the next attempt",
+        )
+
+    return make
+
+
+def create_bucket(spec: BucketSpec, name: str, tags: Mapping[str, str], region: str | None) -> Plan[dict[str, Any]]:
+    resource = label_of("bucket", name)
+    params: dict[str, Any] = {"Bucket": name}
+    if region and region != "us-east-1":
+        params["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    try:
+        yield Call("s3", "create_bucket", params, _BUCKET_CREATE)
+    except ClientError as exc:
+        code = error_code(exc)
+        if code == "BucketAlreadyExists":
+            raise _foreign_bucket(name)(exc) from exc
+        if code != "BucketAlreadyOwnedByYou":
+            raise
+    yield Poll(
+        Call("s3", "head_bucket", {"Bucket": name}),
+        lambda response: None,
+        resource,
+        spec.timeout,
+        {"404": "not ready", "NoSuchBucket": "not ready", "NotFound": "not ready", "403": _foreign_bucket(name)},
+    )
+    tag_set = [{"Key": k, "Value": v} for k, v in tags.items()]
+    yield Call("s3", "put_bucket_tagging", {"Bucket": name, "Tagging": {"TagSet": tag_set}}, _BUCKET_CONFIGURE)
+    if spec.versioning:
+        yield Call(
+            "s3",
+            "put_bucket_versioning",
+            {"Bucket": name, "VersioningConfiguration": {"Status": "Enabled"}},
+            _BUCKET_CONFIGURE,
+        )
+    return {"arn": f"arn:{partition(region)}:s3:::{name}"}
+
+
+def _delete_keys(name: str, keys: list[dict[str, str]]) -> Plan[None]:
+    for start in range(0, len(keys), _DELETE_BATCH):
+        batch = keys[start : start + _DELETE_BATCH]
+        params: dict[str, Any] = {"Bucket": name, "Delete": {"Objects": batch, "Quiet": True}}
+        response = yield Call("s3", "delete_objects", params, _BUCKET_EMPTY)
+        failed = response.get("Errors") or []
+        if failed:
+            # Governance-mode retention needs the bypass flag; try once more with it, then give up loudly.
+            retry = [{k: v for k, v in e.items() if k in ("Key", "VersionId")} for e in failed]
+            params = {"Bucket": name, "Delete": {"Objects": retry, "Quiet": True}, "BypassGovernanceRetention": True}
+            response = yield Call("s3", "delete_objects", params, _BUCKET_EMPTY)
+            still = response.get("Errors") or []
+            if still:
+                details = ", ".join(f"{e.get('Key')}: {e.get('Code')}" for e in still[:5])
+                raise CleanupError(label_of("bucket", name), [RuntimeError(f"objects not deletable: {details}")])
+
+
+def _listing(name: str, operation: str, markers: tuple[tuple[str, str], ...]) -> Plan[list[dict[str, Any]]]:
+    """All pages of a listing; returns [] where the emulator does not implement the operation."""
+    pages: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"Bucket": name}
+    while True:
+        try:
+            page = yield Call("s3", operation, params, _BUCKET_EMPTY)
+        except ClientError as exc:
+            if error_code(exc) in _NOT_SUPPORTED:
+                return pages
+            raise
+        pages.append(page)
+        if not page.get("IsTruncated"):
+            return pages
+        params = {"Bucket": name}
+        for out_key, in_key in markers:
+            if page.get(out_key):
+                params[in_key] = page[out_key]
+
+
+def empty_bucket(name: str) -> Plan[None]:
+    """Remove every object version, delete marker and open multipart upload, across all pages."""
+    version_pages = yield from _listing(
+        name,
+        "list_object_versions",
+        (("NextKeyMarker", "KeyMarker"), ("NextVersionIdMarker", "VersionIdMarker")),
+    )
+    for page in version_pages:
+        keys = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+        ]
+        yield from _delete_keys(name, keys)
+    # Emulators without versioning answer the versions listing with nothing: list the plain objects too.
+    object_pages = yield from _listing(name, "list_objects_v2", (("NextContinuationToken", "ContinuationToken"),))
+    for page in object_pages:
+        yield from _delete_keys(name, [{"Key": o["Key"]} for o in page.get("Contents", [])])
+    upload_pages = yield from _listing(
+        name, "list_multipart_uploads", (("NextKeyMarker", "KeyMarker"), ("NextUploadIdMarker", "UploadIdMarker"))
+    )
+    for page in upload_pages:
+        for upload in page.get("Uploads", []):
+            try:
+                yield Call(
+                    "s3",
+                    "abort_multipart_upload",
+                    {"Bucket": name, "Key": upload["Key"], "UploadId": upload["UploadId"]},
+                    _BUCKET_EMPTY,
+                )
+            except ClientError as exc:
+                if error_code(exc) != "NoSuchUpload":
+                    raise
+
+
+def delete_bucket(name: str, facts: Mapping[str, Any], timeout: float = DELETE_DEADLINE) -> Plan[None]:
+    """Delete at once; only a non-empty bucket pays for emptying (then delete again)."""
+    check_own_name("bucket", name)
+    for _ in range(10):
+        try:
+            yield Call("s3", "delete_bucket", {"Bucket": name}, _BUCKET_DELETE)
+            return
+        except ClientError as exc:
+            code = error_code(exc)
+            if code in ("NoSuchBucket", "404"):
+                return
+            if code != "BucketNotEmpty":
+                raise
+        yield from empty_bucket(name)
+    raise CleanupError(label_of("bucket", name), [RuntimeError("still not empty after 10 rounds of emptying")])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# SQS queues
+
+_QUEUE_CREATE = RetryPolicy(racy=frozenset({"QueueDeletedRecently"}), deadline=180.0)
+_QUEUE_DELETE = RetryPolicy(deadline=DELETE_DEADLINE)
+
+
+def _queue_arn(response: Mapping[str, Any]) -> str:
+    arn = response.get("Attributes", {}).get("QueueArn")
+    if not arn:
+        raise NotReady("no QueueArn yet")
+    return str(arn)
+
+
+def _create_one_queue(
+    name: str, attributes: Mapping[str, str], tags: Mapping[str, str], timeout: float
+) -> Plan[dict[str, Any]]:
+    params: dict[str, Any] = {"QueueName": name, "tags": dict(tags)}
+    if attributes:
+        params["Attributes"] = dict(attributes)
+    response = yield Call("sqs", "create_queue", params, _QUEUE_CREATE)
+    url = response["QueueUrl"]
+    arn = yield Poll(
+        Call("sqs", "get_queue_attributes", {"QueueUrl": url, "AttributeNames": ["QueueArn"]}),
+        _queue_arn,
+        label_of("queue", name),
+        timeout,
+        {"QueueDoesNotExist": "not ready"},
+    )
+    return {"name": name, "url": url, "arn": arn}
+
+
+def create_queue(
+    spec: QueueSpec, name: str, tags: Mapping[str, str], dead_letter_name: str | None
+) -> Plan[dict[str, Any]]:
+    dead_letter = None
+    if dead_letter_name is not None:
+        dead_letter = yield from _create_one_queue(
+            dead_letter_name, spec.dead_letter_attributes(), tags, spec.timeout
+        )
+    facts = yield from _create_one_queue(
+        name, spec.queue_attributes(dead_letter["arn"] if dead_letter else None), tags, spec.timeout
+    )
+    facts["dead_letter"] = dead_letter
+    return facts
+
+
+def _delete_one_queue(name: str, url: str | None) -> Plan[None]:
+    check_own_name("queue", name)
+    try:
+        if url is None:
+            response = yield Call("sqs", "get_queue_url", {"QueueName": name}, _QUEUE_DELETE)
+            url = response["QueueUrl"]
+        yield Call("sqs", "delete_queue", {"QueueUrl": url}, _QUEUE_DELETE)
+    except ClientError as exc:
+        if error_code(exc) != "QueueDoesNotExist":
+            raise
+
+
+def delete_queue(name: str, facts: Mapping[str, Any], timeout: float = DELETE_DEADLINE) -> Plan[None]:
+    """Delete the queue, then its dead-letter queue (each by URL when known, else by name)."""
+    yield from _delete_one_queue(name, facts.get("url"))
+    dead_letter = facts.get("dead_letter")
+    dead_letter_name = facts.get("dead_letter_name")
+    if dead_letter:
+        yield from _delete_one_queue(dead_letter["name"], dead_letter["url"])
+    elif dead_letter_name:
+        yield from _delete_one_queue(dead_letter_name, None)
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+
+def create_plan(spec: Spec, name: str, tags: Mapping[str, str], region: str | None, extra_names: Mapping[str, str]) -> Plan[dict[str, Any]]:
+    """The create plan of any spec."""
+    if isinstance(spec, TableSpec):
+        return create_table(spec, name, tags)
+    if isinstance(spec, BucketSpec):
+        return create_bucket(spec, name, tags, region)
+    if isinstance(spec, QueueSpec):
+        return create_queue(spec, name, tags, extra_names.get("dead_letter_name"))
+    raise TypeError(f"unknown spec {type(spec).__name__}")  # pragma: no cover
+
+
+DELETE_PLANS = {"table": delete_table, "bucket": delete_bucket, "queue": delete_queue}
+
+
+def delete_plan(kind: Kind, name: str, facts: Mapping[str, Any]) -> Plan[None]:
+    """The delete plan of a resource of ``kind`` called ``name``."""
+    return DELETE_PLANS[kind](name, facts)

@@ -1,0 +1,322 @@
+"""Validated options of each resource kind, and the create requests built from them.
+
+Every check happens when a spec is built, before any I/O: bad input raises :class:`SpecError` and creates
+nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._errors import SpecError
+from ._naming import Kind, make_name
+from ._target import timeout_from_env
+
+ATTRIBUTE_TYPES = ("S", "N", "B")
+STREAM_VIEWS = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
+BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
+PROJECTIONS = ("ALL", "KEYS_ONLY")
+DEFAULT_TIMEOUTS = {"table": 300.0, "bucket": 120.0, "queue": 120.0}
+
+
+@dataclass(frozen=True)
+class Index:
+    """A secondary index: ``Index("by_email", hash_key="email")``.
+
+    ``projection`` is ``"ALL"``, ``"KEYS_ONLY"`` or a list of non-key attributes to include.
+    For a local index ``hash_key`` must be the table's hash key (it defaults to it).
+    """
+
+    name: str
+    hash_key: str | None = None
+    range_key: str | None = None
+    projection: str | Sequence[str] = "ALL"
+
+
+def _check_attr_name(what: str, value: object) -> str:
+    if not isinstance(value, str) or not value or len(value) > 255:
+        raise SpecError(f"{what} must be a non-empty string of at most 255 characters, got {value!r}")
+    return value
+
+
+def _check_timeout(kind: str, timeout: float | None) -> float:
+    if timeout is None:
+        return timeout_from_env(kind, DEFAULT_TIMEOUTS[kind])
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise SpecError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return float(timeout)
+
+
+def _projection(index: Index) -> dict[str, Any]:
+    if isinstance(index.projection, str):
+        if index.projection not in PROJECTIONS:
+            raise SpecError(
+                f"index {index.name!r}: projection must be 'ALL', 'KEYS_ONLY' or a list of attribute names"
+            )
+        return {"ProjectionType": index.projection}
+    attrs = [_check_attr_name(f"index {index.name!r} projected attribute", a) for a in index.projection]
+    return {"ProjectionType": "INCLUDE", "NonKeyAttributes": attrs}
+
+
+def _key_schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+    if range_key:
+        schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
+    return schema
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What every resource spec has: the kind, a label, its deadline and whether to keep it."""
+
+    kind: Kind = field(init=False)
+    label: str
+    timeout: float
+    keep: bool | None
+
+    def new_name(self, scope: str = "") -> str:
+        return make_name(self.kind, self.label, scope=scope)
+
+
+@dataclass(frozen=True)
+class TableSpec(Spec):
+    kind: Kind = field(init=False, default="table")
+    hash_key: str = "pk"
+    range_key: str | None = None
+    attribute_types: Mapping[str, str] = field(default_factory=dict)
+    global_indexes: tuple[Index, ...] = ()
+    local_indexes: tuple[Index, ...] = ()
+    stream: str | None = None
+    ttl_attribute: str | None = None
+    billing_mode: str = "PAY_PER_REQUEST"
+    capacity: tuple[int, int] = (1, 1)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def create_request(self, name: str, tags: Mapping[str, str]) -> dict[str, Any]:
+        attrs = dict.fromkeys([self.hash_key, *([self.range_key] if self.range_key else [])], "S")
+        request: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": _key_schema(self.hash_key, self.range_key),
+            "BillingMode": self.billing_mode,
+            "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+        }
+        throughput = {"ReadCapacityUnits": self.capacity[0], "WriteCapacityUnits": self.capacity[1]}
+        if self.billing_mode == "PROVISIONED":
+            request["ProvisionedThroughput"] = throughput
+        gsis = []
+        for index in self.global_indexes:
+            assert index.hash_key is not None
+            attrs.setdefault(index.hash_key, "S")
+            if index.range_key:
+                attrs.setdefault(index.range_key, "S")
+            gsi: dict[str, Any] = {
+                "IndexName": index.name,
+                "KeySchema": _key_schema(index.hash_key, index.range_key),
+                "Projection": _projection(index),
+            }
+            if self.billing_mode == "PROVISIONED":
+                gsi["ProvisionedThroughput"] = throughput
+            gsis.append(gsi)
+        lsis = []
+        for index in self.local_indexes:
+            assert index.range_key is not None
+            attrs.setdefault(index.range_key, "S")
+            lsis.append(
+                {
+                    "IndexName": index.name,
+                    "KeySchema": _key_schema(self.hash_key, index.range_key),
+                    "Projection": _projection(index),
+                }
+            )
+        if gsis:
+            request["GlobalSecondaryIndexes"] = gsis
+        if lsis:
+            request["LocalSecondaryIndexes"] = lsis
+        for attr in attrs:
+            attrs[attr] = self.attribute_types.get(attr, "S")
+        request["AttributeDefinitions"] = [{"AttributeName": a, "AttributeType": t} for a, t in attrs.items()]
+        if self.stream:
+            request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": self.stream}
+        extra = dict(self.extra)
+        extra_tags = extra.pop("Tags", [])
+        request["Tags"] = request["Tags"] + list(extra_tags)
+        request.update(extra)
+        return request
+
+
+@dataclass(frozen=True)
+class BucketSpec(Spec):
+    kind: Kind = field(init=False, default="bucket")
+    versioning: bool = False
+
+
+@dataclass(frozen=True)
+class QueueSpec(Spec):
+    kind: Kind = field(init=False, default="queue")
+    fifo: bool = False
+    dead_letter: int | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    def new_name(self, scope: str = "") -> str:
+        return make_name("queue", self.label, fifo=self.fifo, scope=scope)
+
+    def dead_letter_name(self, scope: str = "") -> str:
+        return make_name("queue", f"{self.label}_dlq", fifo=self.fifo, scope=scope)
+
+    def queue_attributes(self, dead_letter_arn: str | None = None) -> dict[str, str]:
+        attrs = dict(self.attributes)
+        if self.fifo:
+            attrs["FifoQueue"] = "true"
+        if dead_letter_arn is not None and self.dead_letter is not None:
+            attrs["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": str(self.dead_letter)}
+            )
+        return attrs
+
+    def dead_letter_attributes(self) -> dict[str, str]:
+        return {"FifoQueue": "true"} if self.fifo else {}
+
+
+_TABLE_RESERVED = {"TableName", "KeySchema", "AttributeDefinitions"}
+
+
+def table_spec(
+    label: str = "table",
+    *,
+    hash_key: str = "pk",
+    range_key: str | None = None,
+    attribute_types: Mapping[str, str] | None = None,
+    global_indexes: Sequence[Index] = (),
+    local_indexes: Sequence[Index] = (),
+    stream: str | None = None,
+    ttl_attribute: str | None = None,
+    billing_mode: str = "PAY_PER_REQUEST",
+    capacity: tuple[int, int] = (1, 1),
+    create_args: Mapping[str, Any] | None = None,
+    timeout: float | None = None,
+    keep: bool | None = None,
+) -> TableSpec:
+    """Validate table options (see :func:`sandboxres.ephemeral_table`)."""
+    make_name("table", label)  # label check
+    _check_attr_name("hash_key", hash_key)
+    if range_key is not None:
+        _check_attr_name("range_key", range_key)
+        if range_key == hash_key:
+            raise SpecError(f"range_key must differ from hash_key, both are {hash_key!r}")
+    types = dict(attribute_types or {})
+    for attr, typ in types.items():
+        if typ not in ATTRIBUTE_TYPES:
+            raise SpecError(f"attribute_types[{attr!r}] must be one of S, N, B, got {typ!r}")
+    if billing_mode not in BILLING_MODES:
+        raise SpecError(f"billing_mode must be PAY_PER_REQUEST or PROVISIONED, got {billing_mode!r}")
+    if (
+        len(capacity) != 2
+        or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in capacity)
+    ):
+        raise SpecError(f"capacity must be (read_units, write_units), both >= 1, got {capacity!r}")
+    if stream is not None and stream not in STREAM_VIEWS:
+        raise SpecError(f"stream must be one of {', '.join(STREAM_VIEWS)}, got {stream!r}")
+    if ttl_attribute is not None:
+        _check_attr_name("ttl_attribute", ttl_attribute)
+    gsis, lsis = tuple(global_indexes), tuple(local_indexes)
+    if len(gsis) > 20:
+        raise SpecError(f"at most 20 global secondary indexes, got {len(gsis)}")
+    if len(lsis) > 5:
+        raise SpecError(f"at most 5 local secondary indexes, got {len(lsis)}")
+    if lsis and range_key is None:
+        raise SpecError("local secondary indexes need a table with a range_key")
+    names: set[str] = set()
+    for index in (*gsis, *lsis):
+        if not isinstance(index, Index):
+            raise SpecError(f"indexes must be sandboxres.Index objects, got {type(index).__name__}")
+        if not isinstance(index.name, str) or not 3 <= len(index.name) <= 255:
+            raise SpecError(f"index name must be 3-255 characters, got {index.name!r}")
+        if index.name in names:
+            raise SpecError(f"index name {index.name!r} is used twice")
+        names.add(index.name)
+        _projection(index)
+    for index in gsis:
+        _check_attr_name(f"index {index.name!r} hash_key", index.hash_key)
+    fixed_lsis = []
+    for index in lsis:
+        if index.hash_key not in (None, hash_key):
+            raise SpecError(f"local index {index.name!r} must use the table's hash key {hash_key!r}")
+        _check_attr_name(f"local index {index.name!r} range_key", index.range_key)
+        fixed_lsis.append(Index(index.name, hash_key, index.range_key, index.projection))
+    extra = dict(create_args or {})
+    clash = _TABLE_RESERVED & set(extra)
+    if clash:
+        raise SpecError(f"create_args may not set {', '.join(sorted(clash))}: use the named parameters")
+    spec = TableSpec(
+        label=label,
+        timeout=_check_timeout("table", timeout),
+        keep=keep,
+        hash_key=hash_key,
+        range_key=range_key,
+        attribute_types=types,
+        global_indexes=gsis,
+        local_indexes=tuple(fixed_lsis),
+        stream=stream,
+        ttl_attribute=ttl_attribute,
+        billing_mode=billing_mode,
+        capacity=(capacity[0], capacity[1]),
+        extra=extra,
+    )
+    request = spec.create_request("test_check_0000000000000000", {})
+    unknown = set(types) - {a["AttributeName"] for a in request["AttributeDefinitions"]}
+    if unknown:
+        raise SpecError(f"attribute_types names attributes that are not keys: {', '.join(sorted(unknown))}")
+    return spec
+
+
+def bucket_spec(
+    label: str = "bucket", *, versioning: bool = False, timeout: float | None = None, keep: bool | None = None
+) -> BucketSpec:
+    """Validate bucket options (see :func:`sandboxres.ephemeral_bucket`)."""
+    make_name("bucket", label)
+    if not isinstance(versioning, bool):
+        raise SpecError(f"versioning must be True or False, got {versioning!r}")
+    return BucketSpec(label=label, timeout=_check_timeout("bucket", timeout), keep=keep, versioning=versioning)
+
+
+_QUEUE_RESERVED = {"FifoQueue", "RedrivePolicy"}
+
+
+def queue_spec(
+    label: str = "queue",
+    *,
+    fifo: bool = False,
+    dead_letter: int | None = None,
+    attributes: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    keep: bool | None = None,
+) -> QueueSpec:
+    """Validate queue options (see :func:`sandboxres.ephemeral_queue`)."""
+    make_name("queue", label, fifo=fifo)
+    make_name("queue", f"{label}_dlq", fifo=fifo)
+    if not isinstance(fifo, bool):
+        raise SpecError(f"fifo must be True or False, got {fifo!r}")
+    if dead_letter is not None and (
+        isinstance(dead_letter, bool) or not isinstance(dead_letter, int) or not 1 <= dead_letter <= 1000
+    ):
+        raise SpecError(f"dead_letter is the max receive count, 1-1000, got {dead_letter!r}")
+    attrs = dict(attributes or {})
+    for key, value in attrs.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise SpecError(f"queue attributes must map strings to strings, got {key!r}: {value!r}")
+    clash = _QUEUE_RESERVED & set(attrs)
+    if clash:
+        raise SpecError(f"attributes may not set {', '.join(sorted(clash))}: use fifo= and dead_letter=")
+    if attrs.get("ContentBasedDeduplication") and not fifo:
+        raise SpecError("ContentBasedDeduplication needs fifo=True")
+    return QueueSpec(
+        label=label,
+        timeout=_check_timeout("queue", timeout),
+        keep=keep,
+        fifo=fifo,
+        dead_letter=dead_letter,
+        attributes=attrs,
+    )

@@ -1,0 +1,236 @@
+"""Where resources are created: the target, resolved from environment variables alone.
+
+Resolution is pure: :func:`resolve_target` reads a mapping (``os.environ`` by default) and returns an immutable
+:class:`Target` that also records where each value came from. Nothing here starts a server or calls AWS.
+
+- nothing set                                   -> ``embedded`` (moto's server in this process)
+- ``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_<SVC>``, ``DYNAMODB_ENDPOINT``, ``S3_ENDPOINT``, ``SQS_ENDPOINT``
+                                                -> ``emulator``
+- ``SANDBOXRES_TARGET=embedded|emulator|aws``   overrides; ``aws`` with an endpoint variable is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from dotenv import dotenv_values
+
+from ._errors import ConfigurationError
+
+TargetKind = Literal["embedded", "emulator", "aws"]
+Service = Literal["dynamodb", "dynamodbstreams", "s3", "sqs", "sts"]
+SERVICES: tuple[Service, ...] = ("dynamodb", "dynamodbstreams", "s3", "sqs", "sts")
+
+DEFAULT_REGION = "us-east-1"
+EMBEDDED_CREDENTIALS = ("testing", "testing")
+
+# Endpoint variables per service, most specific first. The seed names (DYNAMODB_ENDPOINT...) come after boto3's.
+_ENDPOINT_VARS: dict[Service, tuple[str, ...]] = {
+    "dynamodb": ("AWS_ENDPOINT_URL_DYNAMODB", "DYNAMODB_ENDPOINT"),
+    "dynamodbstreams": ("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "AWS_ENDPOINT_URL_DYNAMODB", "DYNAMODB_ENDPOINT"),
+    "s3": ("AWS_ENDPOINT_URL_S3", "S3_ENDPOINT"),
+    "sqs": ("AWS_ENDPOINT_URL_SQS", "SQS_ENDPOINT"),
+    "sts": ("AWS_ENDPOINT_URL_STS",),
+}
+ENDPOINT_VARIABLES: tuple[str, ...] = tuple(
+    dict.fromkeys(["AWS_ENDPOINT_URL", *(v for names in _ENDPOINT_VARS.values() for v in names)])
+)
+_TRUE = {"1", "true", "yes", "on"}
+
+_PROCESS_RUN_ID = secrets.token_hex(4)
+_loaded_env_files: set[str] = set()
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in _TRUE
+
+
+@dataclass(frozen=True)
+class Target:
+    """The resolved target: kind, endpoint per service, region, and where each value came from.
+
+    ``endpoints`` maps each service to its URL; ``None`` means the SDK's own (real AWS), and for the embedded
+    target the URL is filled in once the emulator runs (see :meth:`with_endpoint`). ``sources`` maps
+    ``kind``, ``region``, ``credentials``, ``run_id`` and ``endpoint:<service>`` to the variable (or default)
+    that decided them. Credentials themselves are never stored here.
+    """
+
+    kind: TargetKind
+    endpoints: Mapping[str, str | None]
+    region: str | None
+    run_id: str
+    keep: bool = False
+    credentials: str = "sdk chain"
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def endpoint(self, service: str) -> str | None:
+        """The endpoint for ``service``; raise ConfigurationError when an emulator target lacks one."""
+        url = self.endpoints.get(service)
+        if url is None and self.kind == "emulator":
+            names = " or ".join(_ENDPOINT_VARS.get(service, ()) + ("AWS_ENDPOINT_URL",))  # type: ignore[operator]
+            raise ConfigurationError(
+                f"the emulator target has no endpoint for {service}: set {names}, "
+                "or unset the endpoint variables to use the embedded emulator"
+            )
+        return url
+
+    def with_endpoint(self, url: str) -> Target:
+        """This target with every service pointed at ``url`` (used once the embedded emulator runs)."""
+        return Target(
+            kind=self.kind,
+            endpoints=dict.fromkeys(SERVICES, url),
+            region=self.region,
+            run_id=self.run_id,
+            keep=self.keep,
+            credentials=self.credentials,
+            sources={**self.sources, **{f"endpoint:{s}": "embedded emulator" for s in SERVICES}},
+        )
+
+    def describe(self) -> dict[str, object]:
+        """A JSON-friendly description, safe to print (no secrets)."""
+        return {
+            "target": self.kind,
+            "region": self.region,
+            "run_id": self.run_id,
+            "keep": self.keep,
+            "credentials": self.credentials,
+            "endpoints": dict(self.endpoints),
+            "sources": dict(self.sources),
+        }
+
+
+def load_env_file(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` plus the values of ``SANDBOXRES_ENV_FILE`` (a dotenv file) that ``environ`` does not set."""
+    path = environ.get("SANDBOXRES_ENV_FILE")
+    if not path:
+        return dict(environ)
+    if not os.path.isfile(path):
+        raise ConfigurationError(f"SANDBOXRES_ENV_FILE names {path!r}, which is not a readable file")
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    return {**values, **environ}
+
+
+def apply_env_file() -> None:
+    """Load ``SANDBOXRES_ENV_FILE`` into ``os.environ`` once, without overriding variables already set."""
+    path = os.environ.get("SANDBOXRES_ENV_FILE")
+    if not path or path in _loaded_env_files:
+        return
+    merged = load_env_file(os.environ)
+    for key, value in merged.items():
+        os.environ.setdefault(key, value)
+    _loaded_env_files.add(path)
+
+
+def resolve_target(environ: Mapping[str, str] | None = None, *, sdk_region: str | None = None) -> Target:
+    """Resolve the target from ``environ`` (default: ``os.environ`` plus ``SANDBOXRES_ENV_FILE``)."""
+    if environ is None:
+        apply_env_file()
+        environ = os.environ
+    else:
+        environ = load_env_file(environ)
+    sources: dict[str, str] = {}
+
+    endpoints: dict[str, str | None] = {}
+    for service, names in _ENDPOINT_VARS.items():
+        for name in (*names, "AWS_ENDPOINT_URL"):
+            if environ.get(name):
+                endpoints[service] = environ[name]
+                sources[f"endpoint:{service}"] = name
+                break
+        else:
+            endpoints[service] = None
+    set_endpoint_vars = [name for name in ENDPOINT_VARIABLES if environ.get(name)]
+
+    explicit = (environ.get("SANDBOXRES_TARGET") or "").strip().lower()
+    kind: TargetKind
+    if explicit:
+        if explicit not in ("embedded", "emulator", "aws"):
+            raise ConfigurationError(
+                f"SANDBOXRES_TARGET={explicit!r} is not one of embedded, emulator, aws"
+            )
+        kind = explicit  # type: ignore[assignment]
+        sources["kind"] = "SANDBOXRES_TARGET"
+    elif set_endpoint_vars:
+        kind = "emulator"
+        sources["kind"] = set_endpoint_vars[0]
+    else:
+        kind = "embedded"
+        sources["kind"] = "default (no endpoint variable set)"
+
+    if kind == "aws" and set_endpoint_vars:
+        raise ConfigurationError(
+            "SANDBOXRES_TARGET=aws but endpoint variables are set "
+            f"({', '.join(set_endpoint_vars)}): unset them to use real AWS, or choose SANDBOXRES_TARGET=emulator"
+        )
+    if kind == "emulator" and not set_endpoint_vars:
+        raise ConfigurationError(
+            "SANDBOXRES_TARGET=emulator needs an endpoint: set AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_DYNAMODB, "
+            "AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS)"
+        )
+    if kind == "embedded":
+        endpoints = dict.fromkeys(SERVICES)
+        for service in SERVICES:
+            sources[f"endpoint:{service}"] = "embedded emulator (started on first use)"
+    elif kind == "aws":
+        for service in SERVICES:
+            sources[f"endpoint:{service}"] = "SDK default (AWS)"
+    else:
+        for service in SERVICES:
+            if endpoints[service] is None:
+                sources[f"endpoint:{service}"] = "not set"
+
+    region: str | None
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if environ.get(name):
+            region, sources["region"] = environ[name], name
+            break
+    else:
+        if kind == "aws" and sdk_region:
+            region, sources["region"] = sdk_region, "SDK configuration"
+        elif kind == "aws":
+            region, sources["region"] = None, "not set"
+        else:
+            region, sources["region"] = DEFAULT_REGION, "default"
+
+    if kind == "embedded":
+        credentials, sources["credentials"] = "dummy", "embedded emulator"
+    elif kind == "emulator":
+        has_keys = bool(environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"))
+        credentials = "environment" if has_keys else "dummy"
+        sources["credentials"] = "AWS_ACCESS_KEY_ID" if has_keys else "default for emulators"
+    else:
+        credentials, sources["credentials"] = "sdk chain", "SDK credential chain"
+
+    run_id = environ.get("SANDBOXRES_RUN_ID") or _PROCESS_RUN_ID
+    sources["run_id"] = "SANDBOXRES_RUN_ID" if environ.get("SANDBOXRES_RUN_ID") else "random per process"
+    keep = _truthy(environ.get("SANDBOXRES_KEEP"))
+    sources["keep"] = "SANDBOXRES_KEEP" if "SANDBOXRES_KEEP" in environ else "default"
+    return Target(
+        kind=kind,
+        endpoints=endpoints,
+        region=region,
+        run_id=run_id,
+        keep=keep,
+        credentials=credentials,
+        sources=sources,
+    )
+
+
+def timeout_from_env(kind: str, default: float, environ: Mapping[str, str] | None = None) -> float:
+    """The readiness deadline for ``kind`` from ``SANDBOXRES_<KIND>_TIMEOUT`` (seconds), else ``default``."""
+    environ = os.environ if environ is None else environ
+    name = f"SANDBOXRES_{kind.upper()}_TIMEOUT"
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a number of seconds") from None
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be positive, got {raw!r}")
+    return value

@@ -1,0 +1,22 @@
+"""The public report of the target in force."""
+
+from __future__ import annotations
+
+from ._clients import active_target
+from ._embedded import embedded_url
+from ._target import Target, resolve_target
+
+
+def describe_target(*, start: bool = False) -> Target:
+    """The resolved target: kind, per-service endpoint, region, run id, and where each value came from.
+
+    With ``start=True`` the embedded emulator is started (when it is the target) so that its endpoint is known;
+    otherwise its endpoints are reported once it runs, and as None before. Never contains credentials.
+    """
+    if start:
+        return active_target()
+    target = resolve_target()
+    url = embedded_url()
+    if target.kind == "embedded" and url:
+        return target.with_endpoint(url)
+    return target
