@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The main job: set up, then create, verify and delete one table, bucket and queue on the embedded emulator.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck disable=SC1091
+. "$ROOT/scripts/setup.sh"
+exec sandboxres check "$@"
