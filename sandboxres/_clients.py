@@ -41,7 +41,7 @@ def session_kwargs(target: Target) -> dict[str, Any]:
 def client_kwargs(target: Target, service: str) -> dict[str, Any]:
     """Arguments for ``session.client(service, ...)`` on ``target``."""
     if target.kind == "aws":
-        config = Config(user_agent_extra=USER_AGENT, ignore_configured_endpoint_urls=True)
+        config = Config(user_agent_extra=USER_AGENT, ignore_configured_endpoint_urls=True)  # type: ignore[call-arg]
         return {"config": config}
     config = Config(user_agent_extra=USER_AGENT, s3={"addressing_style": "path"})
     return {"endpoint_url": target.endpoint(service), "config": config}
@@ -70,15 +70,14 @@ class ClientPool:
     def client(self, service: str) -> Any:
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = self._session.client(service, **client_kwargs(self.target, service))
+                self._clients[service] = self._session.client(service, **client_kwargs(self.target, service))  # type: ignore[call-overload]
             return self._clients[service]
 
     def resource(self, service: str) -> Any:
         with self._lock:
             if service not in self._resources:
-                self._resources[service] = self._session.resource(
-                    service, **client_kwargs(self.target, service)
-                )
+                kwargs = client_kwargs(self.target, service)
+                self._resources[service] = self._session.resource(service, **kwargs)  # type: ignore[call-overload]
             return self._resources[service]
 
     def __getitem__(self, service: str) -> Any:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import tenacity
 
@@ -33,10 +33,16 @@ class _PlanRunner:
         return True, step
 
 
+class Clients(Protocol):
+    """Anything that gives a client per service name (a dict, or the lazy ``ClientPool``)."""
+
+    def __getitem__(self, service: str) -> Any: ...
+
+
 class SyncDriver(_PlanRunner):
     """Runs plans with boto3 clients (one per service) and ``time.sleep`` (through tenacity)."""
 
-    def __init__(self, clients: Mapping[str, Any]) -> None:
+    def __init__(self, clients: Clients) -> None:
         self.clients = clients
 
     def run(self, plan: Plan[T]) -> T:
@@ -60,6 +66,7 @@ class SyncDriver(_PlanRunner):
             for attempt in tenacity.Retrying(**step.retrying()):
                 with attempt:
                     return step.settle(*self._probe(step.call))
+        assert isinstance(step, Call)
         for attempt in tenacity.Retrying(**step.retrying()):
             with attempt:
                 return self._invoke(step)
@@ -78,7 +85,7 @@ class SyncDriver(_PlanRunner):
 class AsyncDriver(_PlanRunner):
     """Runs the same plans with aioboto3 clients and ``asyncio.sleep`` (through tenacity)."""
 
-    def __init__(self, clients: Mapping[str, Any]) -> None:
+    def __init__(self, clients: Clients) -> None:
         self.clients = clients
 
     async def run(self, plan: Plan[T]) -> T:
@@ -102,6 +109,7 @@ class AsyncDriver(_PlanRunner):
             async for attempt in tenacity.AsyncRetrying(**step.retrying()):
                 with attempt:
                     return step.settle(*await self._probe(step.call))
+        assert isinstance(step, Call)
         async for attempt in tenacity.AsyncRetrying(**step.retrying()):
             with attempt:
                 return await self._invoke(step)

@@ -85,7 +85,7 @@ class Ephemeral(Generic[H]):
             resource_object = getattr(pool.resource(service), factory)(name)
         client = pool.client(CLIENT_OF[kind])
         self.handle = build_handle(kind, name, facts, client, resource_object)
-        return self.handle  # type: ignore[return-value]
+        return self.handle
 
     def _delete_now(self) -> CleanupError | None:
         plan = self.lifecycle.delete_plan()

@@ -82,9 +82,7 @@ def sanitize_label(kind: Kind, label: str) -> str:
     else:
         cleaned = re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_")
     if not cleaned:
-        raise SpecError(
-            f"label {label!r} has no letters or digits; give a label such as 'users' or 'uploads'"
-        )
+        raise SpecError(f"label {label!r} has no letters or digits; give a label such as 'users' or 'uploads'")
     return cleaned
 
 

@@ -111,9 +111,7 @@ def create_table(spec: TableSpec, name: str, tags: Mapping[str, str]) -> Plan[di
             {"TableName": name, "TimeToLiveSpecification": {"Enabled": True, "AttributeName": spec.ttl_attribute}},
             _TABLE_UPDATE,
         )
-        yield Poll(
-            Call("dynamodb", "describe_time_to_live", {"TableName": name}), _ttl_enabled, resource, spec.timeout
-        )
+        yield Poll(Call("dynamodb", "describe_time_to_live", {"TableName": name}), _ttl_enabled, resource, spec.timeout)
     stream_arn = table.get("LatestStreamArn")
     if spec.stream and stream_arn:
         yield Poll(
@@ -322,9 +320,7 @@ def create_queue(
 ) -> Plan[dict[str, Any]]:
     dead_letter = None
     if dead_letter_name is not None:
-        dead_letter = yield from _create_one_queue(
-            dead_letter_name, spec.dead_letter_attributes(), tags, spec.timeout
-        )
+        dead_letter = yield from _create_one_queue(dead_letter_name, spec.dead_letter_attributes(), tags, spec.timeout)
     facts = yield from _create_one_queue(
         name, spec.queue_attributes(dead_letter["arn"] if dead_letter else None), tags, spec.timeout
     )
@@ -358,7 +354,9 @@ def delete_queue(name: str, facts: Mapping[str, Any], timeout: float = DELETE_DE
 # ---------------------------------------------------------------------------------------------------------
 
 
-def create_plan(spec: Spec, name: str, tags: Mapping[str, str], region: str | None, extra_names: Mapping[str, str]) -> Plan[dict[str, Any]]:
+def create_plan(
+    spec: Spec, name: str, tags: Mapping[str, str], region: str | None, extra_names: Mapping[str, str]
+) -> Plan[dict[str, Any]]:
     """The create plan of any spec."""
     if isinstance(spec, TableSpec):
         return create_table(spec, name, tags)

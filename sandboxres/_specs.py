@@ -53,9 +53,7 @@ def _check_timeout(kind: str, timeout: float | None) -> float:
 def _projection(index: Index) -> dict[str, Any]:
     if isinstance(index.projection, str):
         if index.projection not in PROJECTIONS:
-            raise SpecError(
-                f"index {index.name!r}: projection must be 'ALL', 'KEYS_ONLY' or a list of attribute names"
-            )
+            raise SpecError(f"index {index.name!r}: projection must be 'ALL', 'KEYS_ONLY' or a list of attribute names")
         return {"ProjectionType": index.projection}
     attrs = [_check_attr_name(f"index {index.name!r} projected attribute", a) for a in index.projection]
     return {"ProjectionType": "INCLUDE", "NonKeyAttributes": attrs}
@@ -212,10 +210,7 @@ def table_spec(
             raise SpecError(f"attribute_types[{attr!r}] must be one of S, N, B, got {typ!r}")
     if billing_mode not in BILLING_MODES:
         raise SpecError(f"billing_mode must be PAY_PER_REQUEST or PROVISIONED, got {billing_mode!r}")
-    if (
-        len(capacity) != 2
-        or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in capacity)
-    ):
+    if len(capacity) != 2 or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 1 for c in capacity):
         raise SpecError(f"capacity must be (read_units, write_units), both >= 1, got {capacity!r}")
     if stream is not None and stream not in STREAM_VIEWS:
         raise SpecError(f"stream must be one of {', '.join(STREAM_VIEWS)}, got {stream!r}")

@@ -185,9 +185,7 @@ class Poll:
             return None  # pragma: no cover - tenacity only gives up after a failed attempt
 
         return {
-            "retry": tenacity.retry_if_exception(
-                lambda e: isinstance(e, NotReady) or self.call.policy.should_retry(e)
-            ),
+            "retry": tenacity.retry_if_exception(lambda e: isinstance(e, NotReady) or self.call.policy.should_retry(e)),
             "wait": poll_wait(),
             "stop": tenacity.stop_after_delay(self.timeout),
             "retry_error_callback": give_up,

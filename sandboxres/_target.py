@@ -71,7 +71,7 @@ class Target:
         """The endpoint for ``service``; raise ConfigurationError when an emulator target lacks one."""
         url = self.endpoints.get(service)
         if url is None and self.kind == "emulator":
-            names = " or ".join(_ENDPOINT_VARS.get(service, ()) + ("AWS_ENDPOINT_URL",))  # type: ignore[operator]
+            names = " or ".join((*_ENDPOINT_VARS.get(service, ()), "AWS_ENDPOINT_URL"))  # type: ignore[call-overload]
             raise ConfigurationError(
                 f"the emulator target has no endpoint for {service}: set {names}, "
                 "or unset the endpoint variables to use the embedded emulator"
@@ -149,9 +149,7 @@ def resolve_target(environ: Mapping[str, str] | None = None, *, sdk_region: str 
     kind: TargetKind
     if explicit:
         if explicit not in ("embedded", "emulator", "aws"):
-            raise ConfigurationError(
-                f"SANDBOXRES_TARGET={explicit!r} is not one of embedded, emulator, aws"
-            )
+            raise ConfigurationError(f"SANDBOXRES_TARGET={explicit!r} is not one of embedded, emulator, aws")
         kind = explicit  # type: ignore[assignment]
         sources["kind"] = "SANDBOXRES_TARGET"
     elif set_endpoint_vars:

@@ -90,14 +90,12 @@ class AsyncEphemeral(Generic[H]):
             resource_object = None
             if kind in RESOURCE_OF:
                 service, factory = RESOURCE_OF[kind]
-                resource = await stack.enter_async_context(
-                    session.resource(service, **client_kwargs(target, service))
-                )
+                resource = await stack.enter_async_context(session.resource(service, **client_kwargs(target, service)))
                 resource_object = await getattr(resource, factory)(self.lifecycle.name)
         except BaseException as exc:
             self.lifecycle.create_failed(exc, await shielded(self._delete_now(), propagating=True))
         self.handle = build_handle(kind, self.lifecycle.name, facts, clients[CLIENT_OF[kind]], resource_object)
-        return self.handle  # type: ignore[return-value]
+        return self.handle
 
     async def _delete_now(self) -> CleanupError | None:
         try:
