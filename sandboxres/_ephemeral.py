@@ -79,12 +79,12 @@ class Ephemeral(Generic[H]):
             self.lifecycle.create_failed(exc, self._delete_now())
         self.lifecycle.created(facts)
         kind, name = self.lifecycle.kind, self.lifecycle.name
-        resource_object = None
-        if kind in RESOURCE_OF:
+
+        def make_resource() -> Any:
             service, factory = RESOURCE_OF[kind]
-            resource_object = getattr(pool.resource(service), factory)(name)
-        client = pool.client(CLIENT_OF[kind])
-        self.handle = build_handle(kind, name, facts, client, resource_object)
+            return getattr(pool.resource(service), factory)(name)
+
+        self.handle = build_handle(kind, name, facts, pool.client(CLIENT_OF[kind]), make_resource)
         return self.handle
 
     def _delete_now(self) -> CleanupError | None:

@@ -6,8 +6,9 @@ resources, open for the duration of the block).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 ClientT = TypeVar("ClientT")
@@ -25,8 +26,13 @@ class TableHandle(Generic[ClientT, ResourceT]):
     name: str
     arn: str
     client: ClientT
-    table: ResourceT
+    make_table: Callable[[], ResourceT] = field(compare=False)
     stream_arn: str | None = None
+
+    @cached_property
+    def table(self) -> ResourceT:
+        """The ``Table`` resource (built on first use: most tests only need the client)."""
+        return self.make_table()
 
     def __repr__(self) -> str:
         return f"TableHandle(name={self.name!r}, arn={self.arn!r}, stream_arn={self.stream_arn!r})"
@@ -39,7 +45,12 @@ class BucketHandle(Generic[ClientT, ResourceT]):
     name: str
     arn: str
     client: ClientT
-    bucket: ResourceT
+    make_bucket: Callable[[], ResourceT] = field(compare=False)
+
+    @cached_property
+    def bucket(self) -> ResourceT:
+        """The ``Bucket`` resource (built on first use)."""
+        return self.make_bucket()
 
     def __repr__(self) -> str:
         return f"BucketHandle(name={self.name!r}, arn={self.arn!r})"
@@ -63,12 +74,12 @@ class QueueHandle(Generic[ClientT]):
         return f"QueueHandle(name={self.name!r}, url={self.url!r}, dead_letter={self.dead_letter!r})"
 
 
-def build_handle(kind: str, name: str, facts: Mapping[str, Any], client: Any, resource_object: Any) -> Any:
+def build_handle(kind: str, name: str, facts: Mapping[str, Any], client: Any, make_resource: Callable[[], Any]) -> Any:
     """The handle of a created resource, from its facts and the SDK objects the driver opened."""
     if kind == "table":
-        return TableHandle(name, facts["arn"], client, resource_object, facts.get("stream_arn"))
+        return TableHandle(name, facts["arn"], client, make_resource, facts.get("stream_arn"))
     if kind == "bucket":
-        return BucketHandle(name, facts["arn"], client, resource_object)
+        return BucketHandle(name, facts["arn"], client, make_resource)
     dead = facts.get("dead_letter")
     dead_handle = QueueHandle(dead["name"], dead["url"], dead["arn"], client) if dead else None
     return QueueHandle(name, facts["url"], facts["arn"], client, dead_handle)

@@ -94,7 +94,7 @@ class AsyncEphemeral(Generic[H]):
                 resource_object = await getattr(resource, factory)(self.lifecycle.name)
         except BaseException as exc:
             self.lifecycle.create_failed(exc, await shielded(self._delete_now(), propagating=True))
-        self.handle = build_handle(kind, self.lifecycle.name, facts, clients[CLIENT_OF[kind]], resource_object)
+        self.handle = build_handle(kind, self.lifecycle.name, facts, clients[CLIENT_OF[kind]], lambda: resource_object)
         return self.handle
 
     async def _delete_now(self) -> CleanupError | None:
