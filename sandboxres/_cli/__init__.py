@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 
 from .._errors import SandboxresError
-from . import check
+from . import check, doctor, emulator, env, init, policy
 
-VERBS = [check]
+VERBS = [check, env, doctor, emulator, policy, init]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
