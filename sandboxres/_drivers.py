@@ -65,7 +65,7 @@ class SyncDriver(_PlanRunner):
         if isinstance(step, Poll):
             for attempt in tenacity.Retrying(**step.retrying()):
                 with attempt:
-                    return step.settle(*self._probe(step.call))
+                    return step.settle(*(step.first(attempt) or self._probe(step.call)))
         assert isinstance(step, Call)
         for attempt in tenacity.Retrying(**step.retrying()):
             with attempt:
@@ -108,7 +108,7 @@ class AsyncDriver(_PlanRunner):
         if isinstance(step, Poll):
             async for attempt in tenacity.AsyncRetrying(**step.retrying()):
                 with attempt:
-                    return step.settle(*await self._probe(step.call))
+                    return step.settle(*(step.first(attempt) or await self._probe(step.call)))
         assert isinstance(step, Call)
         async for attempt in tenacity.AsyncRetrying(**step.retrying()):
             with attempt:

@@ -11,6 +11,7 @@ create call was sent but never answered can still be deleted by name.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -21,6 +22,8 @@ from ._errors import CleanupError, ForeignResourceError, SpecError
 from ._naming import Kind, has_prefix
 from ._specs import BucketSpec, QueueSpec, Spec, TableSpec
 from ._steps import Call, NotReady, Plan, Poll, RetryPolicy, error_code
+
+log = logging.getLogger("sandboxres")
 
 TAG_MANAGED = "sandboxres:managed"
 TAG_RUN_ID = "sandboxres:run-id"
@@ -91,8 +94,10 @@ def _still_there(response: Mapping[str, Any]) -> None:
 
 def create_table(spec: TableSpec, name: str, tags: Mapping[str, str]) -> Plan[dict[str, Any]]:
     resource = label_of("table", name)
+    created = None
     try:
-        yield Call("dynamodb", "create_table", spec.create_request(name, tags), _TABLE_CREATE)
+        response = yield Call("dynamodb", "create_table", spec.create_request(name, tags), _TABLE_CREATE)
+        created = {"Table": response["TableDescription"]}  # its status is the first readiness probe
     except ClientError as exc:
         # Names are unique: "in use" here means an earlier attempt of this very call succeeded.
         if error_code(exc) != "ResourceInUseException":
@@ -103,6 +108,7 @@ def create_table(spec: TableSpec, name: str, tags: Mapping[str, str]) -> Plan[di
         resource,
         spec.timeout,
         {"ResourceNotFoundException": "not ready"},
+        known=created,
     )
     if spec.ttl_attribute:
         yield Call(
@@ -184,7 +190,13 @@ def create_bucket(spec: BucketSpec, name: str, tags: Mapping[str, str], region: 
         {"404": "not ready", "NoSuchBucket": "not ready", "NotFound": "not ready", "403": _foreign_bucket(name)},
     )
     tag_set = [{"Key": k, "Value": v} for k, v in tags.items()]
-    yield Call("s3", "put_bucket_tagging", {"Bucket": name, "Tagging": {"TagSet": tag_set}}, _BUCKET_CONFIGURE)
+    try:
+        yield Call("s3", "put_bucket_tagging", {"Bucket": name, "Tagging": {"TagSet": tag_set}}, _BUCKET_CONFIGURE)
+    except ClientError as exc:
+        if error_code(exc) not in _NOT_SUPPORTED:
+            raise
+        # Only emulators lack bucket tagging (s3rver); real S3 always has it.
+        log.warning("%s: the endpoint does not support bucket tags; `sandboxres sweep` cannot find it", resource)
     if spec.versioning:
         yield Call(
             "s3",

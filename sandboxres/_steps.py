@@ -107,13 +107,16 @@ def retry_wait() -> Any:
     return tenacity.wait_exponential_jitter(initial=0.05, max=5.0, jitter=0.05)
 
 
-def poll_wait() -> Any:
-    """Polling interval: 50 ms growing by 10 % per probe, capped at 2 s.
+POLL_FIRST_INTERVAL = 0.07
 
-    After waiting T seconds the next interval is at most 0.1*T + 0.05 s, so readiness is noticed at most
-    10 % of the wait plus one probe's latency after it happens (plain doubling would overshoot up to 100 %).
+
+def poll_wait() -> Any:
+    """Polling interval: 70 ms growing by 10 % per probe, capped at 2 s.
+
+    After waiting T seconds the next interval is at most 0.1*T + 0.07 s, so readiness is noticed at most
+    10 % of the wait + 70 ms + one probe's latency after it happens (plain doubling would overshoot up to 100 %).
     """
-    return tenacity.wait_exponential(multiplier=0.05, exp_base=1.1, max=2.0)
+    return tenacity.wait_exponential(multiplier=POLL_FIRST_INTERVAL, exp_base=1.1, max=2.0)
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,13 @@ class Poll:
     resource: str
     timeout: float
     when_error: Mapping[str, str | Callable[[BaseException], BaseException]] = field(default_factory=dict)
+    known: Any = None
+
+    def first(self, attempt: Any) -> tuple[Any, None] | None:
+        """A response already in hand (e.g. from the create call) stands in for the first probe."""
+        if self.known is not None and attempt.retry_state.attempt_number == 1:
+            return self.known, None
+        return None
 
     def settle(self, response: Any, error: BaseException | None) -> Any:
         """Judge one probe: return the step's value, or raise NotReady / a final error."""

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any, Generic, ParamSpec, TypeVar
 
-from ._clients import active_target, aio_session, client_kwargs
+from ._clients import active_target, shared_aio
 from ._drivers import TABLE_SLOTS, AsyncDriver
 from ._ephemeral import guard_target
 from ._errors import CleanupError
@@ -72,14 +72,13 @@ class AsyncEphemeral(Generic[H]):
         target = active_target()
         guard_target(target)
         kind, spec = self.lifecycle.kind, self.lifecycle.spec
-        session = aio_session(target)
         self._stack = stack = contextlib.AsyncExitStack()
         services = [CLIENT_OF[kind]]
         if isinstance(spec, TableSpec) and spec.stream:
             services.append("dynamodbstreams")
         try:
             clients = {
-                service: await stack.enter_async_context(session.client(service, **client_kwargs(target, service)))
+                service: await stack.enter_async_context(shared_aio(target, service))
                 for service in services
             }
             self._driver = AsyncDriver(clients)
@@ -90,7 +89,7 @@ class AsyncEphemeral(Generic[H]):
             resource_object = None
             if kind in RESOURCE_OF:
                 service, factory = RESOURCE_OF[kind]
-                resource = await stack.enter_async_context(session.resource(service, **client_kwargs(target, service)))
+                resource = await stack.enter_async_context(shared_aio(target, service, resource=True))
                 resource_object = await getattr(resource, factory)(self.lifecycle.name)
         except BaseException as exc:
             self.lifecycle.create_failed(exc, await shielded(self._delete_now(), propagating=True))
