@@ -27,10 +27,14 @@ from ._errors import (
 from ._handles import BucketHandle, QueueHandle, TableHandle
 from ._naming import BUCKET_PREFIX, QUEUE_PREFIX, TABLE_PREFIX
 from ._plans import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID
+from ._redact import install_log_redaction
 from ._registry import STATS
 from ._specs import Index
+from ._sweeper import SweepReport, sweep
 from ._target import Target
 from ._target_report import describe_target
+
+install_log_redaction()  # credentials never reach a log record (see _redact)
 
 __version__ = "0.1.0"
 
@@ -55,6 +59,7 @@ __all__ = [
     "ResourceError",
     "SandboxresError",
     "SpecError",
+    "SweepReport",
     "TableHandle",
     "Target",
     "__version__",
@@ -64,4 +69,5 @@ __all__ = [
     "ephemeral_queue",
     "ephemeral_table",
     "set_table_concurrency",
+    "sweep",
 ]

@@ -17,6 +17,7 @@ from ._clients import active_target, client_pool
 from ._drivers import TABLE_SLOTS, SyncDriver
 from ._errors import CleanupError
 from ._handles import CLIENT_OF, RESOURCE_OF, BucketHandle, QueueHandle, TableHandle, build_handle
+from ._interrupts import armed
 from ._lifecycle import ResourceLifecycle, report_many
 from ._specs import Spec, bucket_spec, queue_spec, table_spec
 
@@ -140,7 +141,8 @@ def ephemeral_all(*resources: Ephemeral[Any], max_workers: int = 16) -> Iterator
     resources are reported together in one :class:`~sandboxres.CleanupError`.
     """
     workers = max(1, min(max_workers, len(resources)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandboxres") as pool:
+    # The workers register the resources; SIGTERM can only be caught from here, the main thread.
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandboxres") as pool, armed():
         futures = [pool.submit(resource.create) for resource in resources]
         try:
             handles = [future.result() for future in futures]

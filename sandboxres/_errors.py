@@ -20,9 +20,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ._redact import redact
+
 
 class SandboxresError(Exception):
-    """Base class of every error raised by sandboxres."""
+    """Base class of every error raised by sandboxres. Its text and repr never show credentials."""
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
 
 
 class ConfigurationError(SandboxresError, ValueError):

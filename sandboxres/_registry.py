@@ -1,7 +1,7 @@
 """Resources this process has live, and counters of what it created, deleted and left behind.
 
 A resource is registered *before* its create call is sent, so an interruption at any point still knows its
-name and can delete it.
+name and can delete it. Every change is reported to ``_interrupts`` (SIGTERM handler, exit cleanup).
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from typing import Any
+
+from . import _interrupts
 
 
 @dataclass
@@ -39,11 +41,20 @@ _lock = threading.Lock()
 def register(lifecycle: Any) -> None:
     with _lock:
         _live[id(lifecycle)] = lifecycle
+        now = len(_live)
+    _interrupts.resources_changed(now)
 
 
 def unregister(lifecycle: Any) -> None:
     with _lock:
         _live.pop(id(lifecycle), None)
+        now = len(_live)
+    _interrupts.resources_changed(now)
+
+
+def live_count() -> int:
+    """How many resources are registered now. Takes no lock: safe to call from a signal handler."""
+    return len(_live)
 
 
 def live() -> list[Any]:

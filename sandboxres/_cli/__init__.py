@@ -11,9 +11,9 @@ import sys
 from collections.abc import Sequence
 
 from .._errors import SandboxresError
-from . import check, doctor, emulator, env, init, policy
+from . import check, doctor, emulator, env, init, policy, sweep
 
-VERBS = [check, env, doctor, emulator, policy, init]
+VERBS = [check, env, doctor, emulator, policy, init, sweep]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 

@@ -1,0 +1,265 @@
+"""Ctrl-C, SIGTERM and interpreter exit: live resources are deleted on every way out of the process.
+
+- Resources are registered before their create call is sent (``_lifecycle``), so an interruption at any
+  point knows their names. Ctrl-C raises KeyboardInterrupt and the ``with`` blocks delete what they hold.
+- SIGTERM does the same: while resources are live, a handler installed in the main thread turns it into
+  :class:`Terminated` (a KeyboardInterrupt), so the very same cleanup runs; when the last resource is gone the
+  previous handler is put back. If the interruption ends the program, it then exits with SIGTERM's status,
+  as it would have without the handler. A second SIGTERM during the cleanup is ignored (SIGKILL still works).
+  Registrations from other threads cannot install a handler (Python allows it in the main thread only);
+  :func:`armed` lets a main-thread caller hold it while its workers create resources. A handler left in place
+  after the last resource is gone behaves exactly like the previous one.
+- At interpreter exit, whatever is still registered (a ``create()`` never followed by ``delete()``, a failed
+  deletion) is deleted with the sync driver, also for resources created through the async API, and reported
+  on stderr and in the ``sandboxres`` log. The exit hook is (re-)registered after the embedded emulator
+  started, so that it runs before the emulator's own exit hook stops the server (atexit runs hooks in reverse
+  order of registration).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
+
+from ._embedded import embedded_url
+
+log = logging.getLogger("sandboxres")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived while resources were live; being a KeyboardInterrupt, it runs every Ctrl-C cleanup."""
+
+
+_lock = threading.RLock()
+_installed = False
+_previous: Any = None
+_terminating = False
+_exit_hook_after_embedded: bool | None = None  # None: the exit hook is not registered yet
+_armed = 0
+EXIT_CLEANUP_SECONDS = 60.0
+
+
+def _live_count() -> int:
+    from ._registry import live_count
+
+    return live_count()
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# SIGTERM
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """Raise Terminated while resources are live; otherwise do what the previous handler would have done."""
+    global _terminating
+    if _live_count() == 0 and _armed == 0:
+        _delegate(signum, frame)
+        return
+    if _terminating:
+        log.warning("SIGTERM again during cleanup: ignored; send SIGKILL to abort (resources may be left behind)")
+        return
+    _terminating = True
+    raise Terminated("SIGTERM received: deleting the live sandboxres resources before exiting")
+
+
+def _delegate(signum: int, frame: FrameType | None) -> None:
+    previous = _previous
+    if callable(previous):
+        previous(signum, frame)
+    elif previous == signal.SIG_IGN:
+        return
+    else:  # the default action: terminate, with SIGTERM's status
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _install() -> None:
+    global _installed, _previous
+    if _installed or not _in_main_thread():
+        return
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError, AttributeError):  # no SIGTERM here, or not allowed in this interpreter
+        return
+    _previous, _installed = previous, True
+
+
+def _restore() -> None:
+    global _installed, _previous, _terminating
+    _terminating = False
+    if not _installed or not _in_main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGTERM) is _on_sigterm:  # never undo a handler someone set after ours
+            signal.signal(signal.SIGTERM, _previous if _previous is not None else signal.SIG_DFL)
+    except (ValueError, OSError):
+        return
+    _installed, _previous = False, None
+
+
+def sigterm_handler_installed() -> bool:
+    """Whether the SIGTERM handler of this module is the one in force."""
+    return _installed and signal.getsignal(signal.SIGTERM) is _on_sigterm
+
+
+def resources_changed(live: int) -> None:
+    """Called by the registry after each registration change with the number of live resources."""
+    global _terminating
+    if live > 0:
+        _ensure_exit_hook()
+    else:
+        _terminating = False
+    with _lock:
+        if live > 0:
+            _install()
+        elif _armed == 0 and _live_count() == 0:  # the count passed in may be stale by now
+            _restore()
+
+
+@contextlib.contextmanager
+def armed() -> Iterator[None]:
+    """Hold the SIGTERM handler (from the main thread) while worker threads create and delete resources."""
+    global _armed
+    with _lock:
+        _armed += 1
+        _install()
+    try:
+        yield
+    finally:
+        with _lock:
+            _armed -= 1
+            if _armed == 0 and _live_count() == 0:
+                _restore()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Interpreter exit
+
+
+def _ensure_exit_hook() -> None:
+    """Register the exit cleanup, again if the embedded emulator started since (so ours runs before its stop)."""
+    global _exit_hook_after_embedded
+    running = embedded_url() is not None
+    with _lock:
+        if _exit_hook_after_embedded is None or (running and not _exit_hook_after_embedded):
+            atexit.unregister(delete_leftovers)
+            atexit.register(delete_leftovers)
+            _exit_hook_after_embedded = running
+
+
+def _say(message: str) -> None:
+    with contextlib.suppress(Exception):
+        print(message, file=sys.stderr, flush=True)
+
+
+class _OutOfTime(BaseException):
+    """The exit cleanup used up its time (a BaseException: no retry loop or plan catches it)."""
+
+
+@contextlib.contextmanager
+def _time_budget(seconds: float) -> Iterator[None]:
+    """Raise _OutOfTime in the main thread after ``seconds`` (SIGALRM), so that exit never hangs on a dead
+    endpoint; does nothing where the alarm is unavailable or already used by someone else."""
+    usable = hasattr(signal, "setitimer") and _in_main_thread()
+    previous: Any = None
+    if usable:
+        try:
+            previous = signal.getsignal(signal.SIGALRM)
+            usable = previous in (signal.SIG_DFL, None) and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+        except (ValueError, OSError):
+            usable = False
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise _OutOfTime
+
+    if usable:
+        signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        if usable:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _outlived_its_emulator(lifecycle: Any) -> bool:
+    """True for a resource of an embedded emulator that no longer runs: nothing of it is left anywhere."""
+    target = lifecycle.target
+    return bool(target.kind == "embedded" and target.endpoints.get("dynamodb") != embedded_url())
+
+
+def delete_leftovers(budget: float = EXIT_CLEANUP_SECONDS) -> tuple[list[str], list[str]]:
+    """Delete every resource still registered (run at exit, within ``budget`` seconds in all); report on
+    stderr and in the log; return the labels of the resources (deleted, not deleted)."""
+    from ._clients import client_pool
+    from ._drivers import SyncDriver
+    from ._registry import live
+
+    deleted: list[str] = []
+    failed: list[str] = []
+    pending = [lifecycle for lifecycle in live() if lifecycle.target is not None]
+    if not pending:
+        return deleted, failed
+    with _time_budget(budget):
+        for lifecycle in pending:
+            try:
+                plan = lifecycle.delete_plan()
+                if plan is None:  # kept on purpose
+                    continue
+                if _outlived_its_emulator(lifecycle):
+                    plan.close()
+                    lifecycle.deleted()
+                    deleted.append(f"{lifecycle.resource} (gone with the embedded emulator)")
+                    continue
+                SyncDriver(client_pool(lifecycle.target)).run(plan)
+            except _OutOfTime:
+                failed.extend(f"{other.resource} (out of time)" for other in pending[pending.index(lifecycle) :])
+                break
+            except Exception as exc:
+                lifecycle.cleanup_failed(exc)
+                failed.append(f"{lifecycle.resource} ({type(exc).__name__})")
+                continue
+            lifecycle.deleted()
+            deleted.append(lifecycle.resource)
+    if deleted:
+        message = f"sandboxres: deleted at exit {len(deleted)} resource(s) still live: {', '.join(deleted)}"
+        log.warning("%s", message)
+        _say(message)
+    if failed:
+        message = (
+            f"sandboxres: could NOT delete at exit {len(failed)} resource(s): {', '.join(failed)}; "
+            "remove them with `sandboxres sweep --yes`"
+        )
+        log.error("%s", message)
+        _say(message)
+    return deleted, failed
+
+
+def _exit_with_sigterm_status() -> None:
+    """Last exit hook: a program ended by SIGTERM (turned into Terminated) dies of SIGTERM, as without us."""
+    if not isinstance(getattr(sys, "last_value", None), Terminated):
+        return
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    logging.shutdown()  # its own exit hook, registered earlier, would run after this one
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+# Registered at import, before any resource exists: it runs after the exit cleanup and the emulator's stop.
+atexit.register(_exit_with_sigterm_status)
