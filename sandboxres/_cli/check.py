@@ -118,7 +118,8 @@ def register(verbs: Any) -> None:
         "check",
         help="create, use and delete one table, bucket and queue on the target in force",
         description="Create, verify with a real write and read, and delete one resource of each kind on the "
-        "target chosen by the environment; print timings and a verdict. Exit 0 when all passed, 1 otherwise.",
+        "target chosen by the environment; print timings and a verdict. "
+        "Exit codes: 0 all passed, 1 a resource failed, 2 the environment is inconsistent.",
     )
     parser.add_argument("kinds", nargs="*", choices=[*CHECKS, []], metavar="KIND", help="table, bucket, queue")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")

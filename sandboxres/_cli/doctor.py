@@ -136,13 +136,18 @@ def hint_for(text: str, target: Target, service: str | None = None) -> str:
     return "unexpected failure: `sandboxres check --json` and the error above have the details"
 
 
+def one_line(text: str, limit: int = 400) -> str:
+    """``text`` on one line (emulators put whole XML documents in messages), cut at ``limit`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def describe_error(exc: BaseException) -> str:
     """``<type>: <code>: <message>`` for a botocore error, ``<type>: <message>`` otherwise (never secrets)."""
     code = error_code(exc)
     name = type(exc).__name__
-    if code and code != name:
-        return redact(f"{name}: {code}: {error_message(exc)}")
-    return redact(f"{name}: {exc}")
+    text = f"{name}: {code}: {error_message(exc)}" if code and code != name else f"{name}: {exc}"
+    return one_line(redact(text))
 
 
 def _probe_config(timeout: float) -> Config:
@@ -197,7 +202,7 @@ def check_lifecycle(target: Target, kind: str) -> Finding:
     if result.ok:
         total = sum(x or 0.0 for x in (result.ready_s, result.verify_s, result.delete_s)) * 1000
         return Finding(name, "ok", detail=f"{result.name} created, used and deleted in {total:.0f} ms")
-    text = redact(result.error)
+    text = one_line(redact(result.error))
     return Finding(name, "failed", detail=result.name, error=text, hint=hint_for(text, target, SERVICE_OF_KIND[kind]))
 
 
