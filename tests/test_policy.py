@@ -1,16 +1,18 @@
 """The generated IAM policy allows every call the library makes, and nothing on names without its prefixes.
 
 Every SDK call made during full lifecycles of all kinds and options (sync and async, deletion by name, the
-`check` and `doctor` probes, the sweeper) and during typical use inside the blocks is recorded with botocore
-event hooks on the embedded emulator (a real moto server over HTTP). Each call is mapped to its IAM actions and
-the ARN of the resource it touches, and a small IAM evaluator checks the generated policy against it: every
-call allowed, the same actions on ``table/prod_users``, bucket ``prod-bucket`` and queue ``prod_queue`` denied.
+`check` and `doctor` probes, a sweep that deletes kept resources) and during typical use inside the blocks is
+recorded with botocore event hooks on the embedded emulator (a real moto server over HTTP). Each call is mapped
+to its IAM actions and the ARN of the resource it touches, and a small IAM evaluator checks the generated policy
+against it: every call allowed, the same actions on ``table/prod_users``, bucket ``prod-bucket`` and queue
+``prod_queue`` denied.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -29,6 +31,7 @@ from sandboxres._drivers import SyncDriver
 from sandboxres._errors import SpecError
 from sandboxres._plans import delete_plan
 from sandboxres._policy import OPERATIONS, build_policy, iam_action_service, permissions_for
+from sandboxres._sweeper import sweep
 from sandboxres._target import ENDPOINT_VARIABLES
 
 HOOK_ID = "sandboxres-policy-test"
@@ -320,18 +323,23 @@ def _delete_by_name(embedded: Any) -> None:
             resource.delete()
 
 
-def _sweep() -> None:
-    """The sweeper's calls, once it exists (`sandboxres sweep`)."""
-    try:
-        from sandboxres import _sweeper
-    except ImportError:  # pragma: no cover - the sweeper lands separately
-        return
-    sweep = getattr(_sweeper, "sweep", None)
-    if sweep is not None:
-        sweep(older_than=0.0, dry_run=True)
+def _sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resources kept by a run of their own, then listed, inspected and deleted by the sweeper."""
+    run_id = f"policy-sweep-{secrets.token_hex(4)}"
+    monkeypatch.setenv("SANDBOXRES_RUN_ID", run_id)
+    with (
+        sandboxres.ephemeral_table("swept", keep=True),
+        sandboxres.ephemeral_bucket("swept", versioning=True, keep=True) as bucket,
+        sandboxres.ephemeral_queue("swept", dead_letter=2, keep=True),
+    ):
+        bucket.client.put_object(Bucket=bucket.name, Key="k", Body=b"x")
+    monkeypatch.delenv("SANDBOXRES_RUN_ID")
+    assert sweep(run_id=run_id, dry_run=True).found == 4
+    report = sweep(run_id=run_id, dry_run=False)
+    assert report.ok and report.deleted == 4, report.as_dict()
 
 
-def _record_everything(embedded: Any) -> None:
+def _record_everything(embedded: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     pool = client_pool(embedded)
     indexes = {
         "global_indexes": [Index("by_email", hash_key="email")],
@@ -364,7 +372,7 @@ def _record_everything(embedded: Any) -> None:
     for service, probe in PROBES.items():
         probe(pool.client(service))
     pool.client("sts").get_caller_identity()
-    _sweep()
+    _sweep(monkeypatch)
 
 
 # The ARN of the resource one permission of a call is checked against, derived from the call's parameters.
@@ -435,11 +443,16 @@ EXPECTED_OPERATIONS = {
     ("s3", "ListBuckets"),
     ("sqs", "ListQueues"),
     ("sts", "GetCallerIdentity"),
+    ("dynamodb", "ListTagsOfResource"),
+    ("s3", "GetBucketTagging"),
+    ("sqs", "ListQueueTags"),
 }
 
 
-def test_policy_allows_every_recorded_call_and_nothing_on_foreign_names(embedded: Any, recorder: Recorder) -> None:
-    _record_everything(embedded)
+def test_policy_allows_every_recorded_call_and_nothing_on_foreign_names(
+    embedded: Any, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _record_everything(embedded, monkeypatch)
     missing = EXPECTED_OPERATIONS - recorder.operations()
     assert not missing, f"these lifecycle operations were not observed: {sorted(missing)}"
     unmapped = recorder.operations() - set(OPERATIONS)
