@@ -14,22 +14,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .._redact import redact as redact_credentials
 from .._target import SERVICES, Target
 from .._target_report import describe_target
 
-# Variables whose values must never appear in output.
-SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ACCESS_KEY_ID")
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
 
 
-def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
-    """``text`` with every credential value of ``environ`` and any ``user:password@`` of a URL masked."""
-    environ = os.environ if environ is None else environ
-    for name in SECRET_VARIABLES:
-        value = environ.get(name, "")
-        if len(value) >= 4:
-            text = text.replace(value, "***")
-    return _URL_USERINFO.sub(r"\g<scheme>***@", text)
+def redact(text: str) -> str:
+    """``text`` without credentials (see ``sandboxres._redact``) nor the ``user:password@`` part of URLs."""
+    return _URL_USERINFO.sub(r"\g<scheme>***@", redact_credentials(text))
 
 
 def credential_source(target: Target, environ: Mapping[str, str] | None = None) -> str:
