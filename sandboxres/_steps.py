@@ -88,7 +88,8 @@ def is_transient(exc: BaseException) -> bool:
     if code == "LimitExceededException":
         # The same code means "too many table operations at once" (retry) or the table quota (never retry).
         return "simultaneous" in error_message(exc).lower()
-    return http_status(exc) >= 500
+    # 501 Not Implemented is an answer, not an outage: retrying it only waits out the deadline.
+    return http_status(exc) >= 500 and http_status(exc) != 501
 
 
 @dataclass(frozen=True)
