@@ -257,15 +257,16 @@ def _cache_key(target: Target, environ: Mapping[str, str]) -> tuple[Any, ...]:
     )
 
 
-def check_target(target: Target) -> None:
-    """Refuse unsafe targets before the first create. Emulators pass; ``aws`` runs :func:`check_aws` once."""
+def check_target(target: Target, *, sts_client_factory: StsClientFactory | None = None) -> None:
+    """Refuse unsafe targets before the first create. Emulators pass; ``aws`` runs :func:`check_aws` once per
+    process and target (a pass is remembered, a refusal is checked again next time)."""
     if target.kind != "aws":
         return
     key = _cache_key(target, os.environ)
     with _lock:  # concurrent first creates wait for one check
         if key in _passed:
             return
-        _passed[key] = check_aws(target, os.environ)
+        _passed[key] = check_aws(target, os.environ, sts_client_factory=sts_client_factory)
 
 
 def reset_guards() -> None:

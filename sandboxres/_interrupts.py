@@ -160,9 +160,12 @@ def _ensure_exit_hook() -> None:
             _exit_hook_after_embedded = running
 
 
-def _say(message: str) -> None:
-    with contextlib.suppress(Exception):
-        print(message, file=sys.stderr, flush=True)
+def _report(level: int, message: str) -> None:
+    """Log ``message`` and make sure it reaches stderr (once: without handlers, logging prints it there)."""
+    log.log(level, "%s", message)
+    if log.hasHandlers():
+        with contextlib.suppress(Exception):
+            print(message, file=sys.stderr, flush=True)
 
 
 class _OutOfTime(BaseException):
@@ -202,9 +205,10 @@ def _outlived_its_emulator(lifecycle: Any) -> bool:
     return bool(target.kind == "embedded" and target.endpoints.get("dynamodb") != embedded_url())
 
 
-def delete_leftovers(budget: float = EXIT_CLEANUP_SECONDS) -> tuple[list[str], list[str]]:
-    """Delete every resource still registered (run at exit, within ``budget`` seconds in all); report on
-    stderr and in the log; return the labels of the resources (deleted, not deleted)."""
+def delete_leftovers(budget: float | None = None) -> tuple[list[str], list[str]]:
+    """Delete every resource still registered (run at exit, within ``budget`` seconds in all, by default
+    ``EXIT_CLEANUP_SECONDS``); report on stderr and in the log; return the labels (deleted, not deleted)."""
+    budget = EXIT_CLEANUP_SECONDS if budget is None else budget
     from ._clients import client_pool
     from ._drivers import SyncDriver
     from ._registry import live
@@ -236,16 +240,14 @@ def delete_leftovers(budget: float = EXIT_CLEANUP_SECONDS) -> tuple[list[str], l
             lifecycle.deleted()
             deleted.append(lifecycle.resource)
     if deleted:
-        message = f"sandboxres: deleted at exit {len(deleted)} resource(s) still live: {', '.join(deleted)}"
-        log.warning("%s", message)
-        _say(message)
+        listed = ", ".join(deleted)
+        _report(logging.WARNING, f"sandboxres: deleted at exit {len(deleted)} resource(s) still live: {listed}")
     if failed:
-        message = (
+        _report(
+            logging.ERROR,
             f"sandboxres: could NOT delete at exit {len(failed)} resource(s): {', '.join(failed)}; "
-            "remove them with `sandboxres sweep --yes`"
+            "remove them with `sandboxres sweep --yes`",
         )
-        log.error("%s", message)
-        _say(message)
     return deleted, failed
 
 
