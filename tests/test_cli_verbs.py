@@ -20,7 +20,7 @@ import pytest
 from sandboxres._target import ENDPOINT_VARIABLES
 
 ROOT = Path(__file__).resolve().parent.parent
-VERBS = ("check", "env", "doctor", "emulator", "policy", "init")
+VERBS = ("check", "env", "doctor", "emulator", "policy", "init", "sweep")
 CANARIES = {
     "AWS_ACCESS_KEY_ID": "AKIACANARY7Q2W3E4R5T",
     "AWS_SECRET_ACCESS_KEY": "canary-secret-Zx9Yw8Vu7Ts6Rq5Po4",
@@ -276,6 +276,30 @@ def test_doctor_hints_at_credentials_and_at_the_policy() -> None:
         assert "sandboxres policy" in checks["reachability dynamodb"]["hint"]
     finally:
         assert process.stop() == 0
+
+
+def test_doctor_on_three_emulators_one_per_service() -> None:
+    """The recipe of the emulator documentation: dynalite, s3rver and local-aws-sqs side by side."""
+    from tests.emulators.launch import start_emulator
+
+    with start_emulator("dynalite") as dynamodb, start_emulator("s3rver") as s3, start_emulator("sqs") as sqs:
+        endpoints = {
+            "AWS_ENDPOINT_URL_DYNAMODB": dynamodb.url,
+            "AWS_ENDPOINT_URL_S3": s3.url,
+            "AWS_ENDPOINT_URL_SQS": sqs.url,
+        }
+        result = cli(
+            "doctor", "--json", env=clean_env(**endpoints, AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="S3RVER")
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        data = json.loads(result.stdout)
+        assert data["target"]["endpoints"]["s3"] == s3.url and data["target"]["endpoints"]["sqs"] == sqs.url
+        assert {c["check"] for c in data["checks"] if c["status"] == "ok"} >= {"lifecycle table", "lifecycle queue"}
+
+        wrong_keys = cli("doctor", "bucket", "--json", env=clean_env(**endpoints))
+        assert wrong_keys.returncode == 1
+        check = {c["check"]: c for c in json.loads(wrong_keys.stdout)["checks"]}["reachability s3"]
+        assert "InvalidAccessKeyId" in check["error"] and "S3RVER" in check["hint"]
 
 
 # emulator -------------------------------------------------------------------------------------------------
