@@ -11,10 +11,12 @@ against it: every call allowed, the same actions on ``table/prod_users``, bucket
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -478,3 +480,19 @@ def test_policy_allows_every_recorded_call_and_nothing_on_foreign_names(
     assert unscoped == {"dynamodb:ListTables", "s3:ListAllMyBuckets", "sqs:ListQueues", "sts:GetCallerIdentity"}
     star_statement = next(s for s in policy["Statement"] if s["Resource"] == "*")
     assert unscoped <= set(star_statement["Action"])
+
+
+@pytest.mark.parametrize("service", ["dynamodb", "s3", "sqs"])
+def test_service_pages_show_the_generated_policy(service: str) -> None:
+    """The policy printed in each sandbox set-up page is exactly what `sandboxres policy --service` prints."""
+    page = (Path(__file__).resolve().parents[1] / "docs" / "services" / f"{service}.md").read_text()
+    block = re.search(r"```json\n(.*?)\n```", page, re.DOTALL)
+    assert block is not None, f"docs/services/{service}.md has no JSON policy block"
+    assert json.loads(block.group(1)) == build_policy([service])
+
+
+def test_whole_policy_fits_a_managed_policy() -> None:
+    """AWS counts a managed policy's characters without whitespace: at most 6,144 (inline user policies: 2,048,
+    which is why the set-up pages attach a managed policy)."""
+    size = len(re.sub(r"\s", "", json.dumps(build_policy())))
+    assert 2048 < size <= 6144
