@@ -33,6 +33,7 @@ from ._specs import Index
 from ._sweeper import SweepReport, sweep
 from ._target import Target
 from ._target_report import describe_target
+from ._unittest import EnterContextMixin
 
 install_log_redaction()  # credentials never reach a log record (see _redact)
 
@@ -50,6 +51,7 @@ __all__ = [
     "BucketHandle",
     "CleanupError",
     "ConfigurationError",
+    "EnterContextMixin",
     "Ephemeral",
     "ForeignResourceError",
     "GuardError",
