@@ -41,12 +41,22 @@ def session_kwargs(target: Target) -> dict[str, Any]:
     return kwargs
 
 
+def _retries() -> Any:
+    """botocore's own retries, made explicit: ``standard`` mode (3 attempts, AWS_MAX_ATTEMPTS honoured) unless
+    AWS_RETRY_MODE says otherwise. The version-dependent default (legacy: 10 attempts and ~25 s of backoff per
+    DynamoDB call) would make an unreachable endpoint outlast any ``SANDBOXRES_*_TIMEOUT``; lifecycle steps
+    are retried by this library anyway, under each resource's deadline."""
+    return {"mode": os.environ.get("AWS_RETRY_MODE") or "standard"}
+
+
 def client_kwargs(target: Target, service: str) -> dict[str, Any]:
     """Arguments for ``session.client(service, ...)`` on ``target``."""
     if target.kind == "aws":
-        config = Config(user_agent_extra=USER_AGENT, ignore_configured_endpoint_urls=True)  # type: ignore[call-arg]
+        config = Config(  # type: ignore[call-arg]
+            user_agent_extra=USER_AGENT, ignore_configured_endpoint_urls=True, retries=_retries()
+        )
         return {"config": config}
-    config = Config(user_agent_extra=USER_AGENT, s3={"addressing_style": "path"})
+    config = Config(user_agent_extra=USER_AGENT, s3={"addressing_style": "path"}, retries=_retries())
     return {"endpoint_url": target.endpoint(service), "config": config}
 
 

@@ -84,7 +84,7 @@ class ResourceLifecycle:
             _registry.count(kept=1)
             log.warning("keeping %s (keep=True or SANDBOXRES_KEEP=1): delete it yourself or sweep it", self.resource)
             return None
-        return delete_plan(self.kind, self.name, {**self.facts, **self.extra_names})
+        return delete_plan(self.kind, self.name, {**self.facts, **self.extra_names}, self.spec.timeout)
 
     def deleted(self) -> None:
         self.state = "deleted"

@@ -93,16 +93,15 @@ def make_name(kind: Kind, label: str, *, fifo: bool = False, unique: str | None 
     """
     unique = unique or unique_part()
     sep = "-" if kind == "bucket" else "_"
-    parts = [sanitize_label(kind, label)]
-    if scope:
-        parts.append(sanitize_label(kind, scope))
+    cleaned = sanitize_label(kind, label)
+    scope_part = sep + sanitize_label(kind, scope) if scope else ""
     suffix = ".fifo" if fifo else ""
-    fixed = len(PREFIXES[kind]) + len(sep) + len(unique) + len(suffix)
+    fixed = len(PREFIXES[kind]) + len(scope_part) + len(sep) + len(unique) + len(suffix)
     room = _MAX_LEN[kind] - fixed
-    middle = sep.join(parts)[:room].rstrip(sep + ".")
+    middle = cleaned[:room].rstrip(sep + ".")  # a long label is cut; the scope and the unique part never are
     if not middle:
         raise SpecError(f"label {label!r} leaves no room for a {kind} name")
-    name = f"{PREFIXES[kind]}{middle}{sep}{unique}{suffix}"
+    name = f"{PREFIXES[kind]}{middle}{scope_part}{sep}{unique}{suffix}"
     problem = NAME_PROBLEM[kind](name)
     if problem:  # pragma: no cover - sanitising above guarantees validity; this guards future edits
         raise SpecError(f"{kind} name {name!r} {problem}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,7 +22,7 @@ from botocore.exceptions import ClientError
 from ._errors import CleanupError, ForeignResourceError, SpecError
 from ._naming import Kind, has_prefix
 from ._specs import BucketSpec, QueueSpec, Spec, TableSpec
-from ._steps import Call, NotReady, Plan, Poll, RetryPolicy, error_code
+from ._steps import Call, NotReady, Plan, Poll, RetryPolicy, error_code, error_message
 
 log = logging.getLogger("sandboxres")
 
@@ -49,6 +50,12 @@ def partition(region: str | None) -> str:
 
 def label_of(kind: Kind, name: str) -> str:
     return f"{kind} {name}"
+
+
+def within(policy: RetryPolicy, timeout: float) -> RetryPolicy:
+    """``policy`` with its deadline cut to the resource's timeout (``timeout=`` / ``SANDBOXRES_<KIND>_TIMEOUT``),
+    so that no step of a create or delete retries for longer than the resource may take."""
+    return replace(policy, deadline=min(policy.deadline, timeout))
 
 
 def check_own_name(kind: Kind, name: str) -> None:
@@ -96,7 +103,8 @@ def create_table(spec: TableSpec, name: str, tags: Mapping[str, str]) -> Plan[di
     resource = label_of("table", name)
     created = None
     try:
-        response = yield Call("dynamodb", "create_table", spec.create_request(name, tags), _TABLE_CREATE)
+        request = spec.create_request(name, tags)
+        response = yield Call("dynamodb", "create_table", request, within(_TABLE_CREATE, spec.timeout))
         created = {"Table": response["TableDescription"]}  # its status is the first readiness probe
     except ClientError as exc:
         # Names are unique: "in use" here means an earlier attempt of this very call succeeded.
@@ -115,7 +123,7 @@ def create_table(spec: TableSpec, name: str, tags: Mapping[str, str]) -> Plan[di
             "dynamodb",
             "update_time_to_live",
             {"TableName": name, "TimeToLiveSpecification": {"Enabled": True, "AttributeName": spec.ttl_attribute}},
-            _TABLE_UPDATE,
+            within(_TABLE_UPDATE, spec.timeout),
         )
         yield Poll(Call("dynamodb", "describe_time_to_live", {"TableName": name}), _ttl_enabled, resource, spec.timeout)
     stream_arn = table.get("LatestStreamArn")
@@ -132,13 +140,19 @@ def create_table(spec: TableSpec, name: str, tags: Mapping[str, str]) -> Plan[di
 
 def delete_table(name: str, facts: Mapping[str, Any], timeout: float = DELETE_DEADLINE) -> Plan[None]:
     check_own_name("table", name)
-    try:
-        # ResourceInUseException while the table is still CREATING or UPDATING: retried until it settles.
-        yield Call("dynamodb", "delete_table", {"TableName": name}, _TABLE_DELETE)
-    except ClientError as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return
-        raise
+    for attempt in range(2):
+        try:
+            # ResourceInUseException while the table is still CREATING or UPDATING: retried until it settles.
+            yield Call("dynamodb", "delete_table", {"TableName": name}, within(_TABLE_DELETE, timeout))
+            break
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return
+            if attempt or error_code(exc) != "ValidationException" or "protect" not in error_message(exc).lower():
+                raise
+        # Deletion protection (DeletionProtectionEnabled in create_args): turn it off, then delete.
+        params = {"TableName": name, "DeletionProtectionEnabled": False}
+        yield Call("dynamodb", "update_table", params, within(_TABLE_UPDATE, timeout))
     yield Poll(
         Call("dynamodb", "describe_table", {"TableName": name}),
         _still_there,
@@ -175,7 +189,7 @@ def create_bucket(spec: BucketSpec, name: str, tags: Mapping[str, str], region: 
     if region and region != "us-east-1":
         params["CreateBucketConfiguration"] = {"LocationConstraint": region}
     try:
-        yield Call("s3", "create_bucket", params, _BUCKET_CREATE)
+        yield Call("s3", "create_bucket", params, within(_BUCKET_CREATE, spec.timeout))
     except ClientError as exc:
         code = error_code(exc)
         if code == "BucketAlreadyExists":
@@ -191,7 +205,8 @@ def create_bucket(spec: BucketSpec, name: str, tags: Mapping[str, str], region: 
     )
     tag_set = [{"Key": k, "Value": v} for k, v in tags.items()]
     try:
-        yield Call("s3", "put_bucket_tagging", {"Bucket": name, "Tagging": {"TagSet": tag_set}}, _BUCKET_CONFIGURE)
+        tagging = {"Bucket": name, "Tagging": {"TagSet": tag_set}}
+        yield Call("s3", "put_bucket_tagging", tagging, within(_BUCKET_CONFIGURE, spec.timeout))
     except ClientError as exc:
         if error_code(exc) not in _NOT_SUPPORTED:
             raise
@@ -202,35 +217,37 @@ def create_bucket(spec: BucketSpec, name: str, tags: Mapping[str, str], region: 
             "s3",
             "put_bucket_versioning",
             {"Bucket": name, "VersioningConfiguration": {"Status": "Enabled"}},
-            _BUCKET_CONFIGURE,
+            within(_BUCKET_CONFIGURE, spec.timeout),
         )
     return {"arn": f"arn:{partition(region)}:s3:::{name}"}
 
 
-def _delete_keys(name: str, keys: list[dict[str, str]]) -> Plan[None]:
+def _delete_keys(name: str, keys: list[dict[str, str]], policy: RetryPolicy) -> Plan[None]:
     for start in range(0, len(keys), _DELETE_BATCH):
         batch = keys[start : start + _DELETE_BATCH]
         params: dict[str, Any] = {"Bucket": name, "Delete": {"Objects": batch, "Quiet": True}}
-        response = yield Call("s3", "delete_objects", params, _BUCKET_EMPTY)
+        response = yield Call("s3", "delete_objects", params, policy)
         failed = response.get("Errors") or []
         if failed:
             # Governance-mode retention needs the bypass flag; try once more with it, then give up loudly.
             retry = [{k: v for k, v in e.items() if k in ("Key", "VersionId")} for e in failed]
             params = {"Bucket": name, "Delete": {"Objects": retry, "Quiet": True}, "BypassGovernanceRetention": True}
-            response = yield Call("s3", "delete_objects", params, _BUCKET_EMPTY)
+            response = yield Call("s3", "delete_objects", params, policy)
             still = response.get("Errors") or []
             if still:
                 details = ", ".join(f"{e.get('Key')}: {e.get('Code')}" for e in still[:5])
                 raise CleanupError(label_of("bucket", name), [RuntimeError(f"objects not deletable: {details}")])
 
 
-def _listing(name: str, operation: str, markers: tuple[tuple[str, str], ...]) -> Plan[list[dict[str, Any]]]:
+def _listing(
+    name: str, operation: str, markers: tuple[tuple[str, str], ...], policy: RetryPolicy
+) -> Plan[list[dict[str, Any]]]:
     """All pages of a listing; returns [] where the emulator does not implement the operation."""
     pages: list[dict[str, Any]] = []
     params: dict[str, Any] = {"Bucket": name}
     while True:
         try:
-            page = yield Call("s3", operation, params, _BUCKET_EMPTY)
+            page = yield Call("s3", operation, params, policy)
         except ClientError as exc:
             if error_code(exc) in _NOT_SUPPORTED:
                 return pages
@@ -244,25 +261,32 @@ def _listing(name: str, operation: str, markers: tuple[tuple[str, str], ...]) ->
                 params[in_key] = page[out_key]
 
 
-def empty_bucket(name: str) -> Plan[None]:
+def empty_bucket(name: str, timeout: float = DELETE_DEADLINE) -> Plan[None]:
     """Remove every object version, delete marker and open multipart upload, across all pages."""
+    policy = within(_BUCKET_EMPTY, timeout)
     version_pages = yield from _listing(
         name,
         "list_object_versions",
         (("NextKeyMarker", "KeyMarker"), ("NextVersionIdMarker", "VersionIdMarker")),
+        policy,
     )
     for page in version_pages:
         keys = [
             {"Key": v["Key"], "VersionId": v["VersionId"]}
             for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
         ]
-        yield from _delete_keys(name, keys)
+        yield from _delete_keys(name, keys, policy)
     # Emulators without versioning answer the versions listing with nothing: list the plain objects too.
-    object_pages = yield from _listing(name, "list_objects_v2", (("NextContinuationToken", "ContinuationToken"),))
+    object_pages = yield from _listing(
+        name, "list_objects_v2", (("NextContinuationToken", "ContinuationToken"),), policy
+    )
     for page in object_pages:
-        yield from _delete_keys(name, [{"Key": o["Key"]} for o in page.get("Contents", [])])
+        yield from _delete_keys(name, [{"Key": o["Key"]} for o in page.get("Contents", [])], policy)
     upload_pages = yield from _listing(
-        name, "list_multipart_uploads", (("NextKeyMarker", "KeyMarker"), ("NextUploadIdMarker", "UploadIdMarker"))
+        name,
+        "list_multipart_uploads",
+        (("NextKeyMarker", "KeyMarker"), ("NextUploadIdMarker", "UploadIdMarker")),
+        policy,
     )
     for page in upload_pages:
         for upload in page.get("Uploads", []):
@@ -271,7 +295,7 @@ def empty_bucket(name: str) -> Plan[None]:
                     "s3",
                     "abort_multipart_upload",
                     {"Bucket": name, "Key": upload["Key"], "UploadId": upload["UploadId"]},
-                    _BUCKET_EMPTY,
+                    policy,
                 )
             except ClientError as exc:
                 if error_code(exc) != "NoSuchUpload":
@@ -283,7 +307,7 @@ def delete_bucket(name: str, facts: Mapping[str, Any], timeout: float = DELETE_D
     check_own_name("bucket", name)
     for _ in range(10):
         try:
-            yield Call("s3", "delete_bucket", {"Bucket": name}, _BUCKET_DELETE)
+            yield Call("s3", "delete_bucket", {"Bucket": name}, within(_BUCKET_DELETE, timeout))
             return
         except ClientError as exc:
             code = error_code(exc)
@@ -291,7 +315,7 @@ def delete_bucket(name: str, facts: Mapping[str, Any], timeout: float = DELETE_D
                 return
             if code != "BucketNotEmpty":
                 raise
-        yield from empty_bucket(name)
+        yield from empty_bucket(name, timeout)
     raise CleanupError(label_of("bucket", name), [RuntimeError("still not empty after 10 rounds of emptying")])
 
 
@@ -315,7 +339,7 @@ def _create_one_queue(
     params: dict[str, Any] = {"QueueName": name, "tags": dict(tags)}
     if attributes:
         params["Attributes"] = dict(attributes)
-    response = yield Call("sqs", "create_queue", params, _QUEUE_CREATE)
+    response = yield Call("sqs", "create_queue", params, within(_QUEUE_CREATE, timeout))
     url = response["QueueUrl"]
     arn = yield Poll(
         Call("sqs", "get_queue_attributes", {"QueueUrl": url, "AttributeNames": ["QueueArn"]}),
@@ -340,13 +364,14 @@ def create_queue(
     return facts
 
 
-def _delete_one_queue(name: str, url: str | None) -> Plan[None]:
+def _delete_one_queue(name: str, url: str | None, timeout: float) -> Plan[None]:
     check_own_name("queue", name)
+    policy = within(_QUEUE_DELETE, timeout)
     try:
         if url is None:
-            response = yield Call("sqs", "get_queue_url", {"QueueName": name}, _QUEUE_DELETE)
+            response = yield Call("sqs", "get_queue_url", {"QueueName": name}, policy)
             url = response["QueueUrl"]
-        yield Call("sqs", "delete_queue", {"QueueUrl": url}, _QUEUE_DELETE)
+        yield Call("sqs", "delete_queue", {"QueueUrl": url}, policy)
     except ClientError as exc:
         if error_code(exc) != "QueueDoesNotExist":
             raise
@@ -354,13 +379,13 @@ def _delete_one_queue(name: str, url: str | None) -> Plan[None]:
 
 def delete_queue(name: str, facts: Mapping[str, Any], timeout: float = DELETE_DEADLINE) -> Plan[None]:
     """Delete the queue, then its dead-letter queue (each by URL when known, else by name)."""
-    yield from _delete_one_queue(name, facts.get("url"))
+    yield from _delete_one_queue(name, facts.get("url"), timeout)
     dead_letter = facts.get("dead_letter")
     dead_letter_name = facts.get("dead_letter_name")
     if dead_letter:
-        yield from _delete_one_queue(dead_letter["name"], dead_letter["url"])
+        yield from _delete_one_queue(dead_letter["name"], dead_letter["url"], timeout)
     elif dead_letter_name:
-        yield from _delete_one_queue(dead_letter_name, None)
+        yield from _delete_one_queue(dead_letter_name, None, timeout)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -382,6 +407,6 @@ def create_plan(
 DELETE_PLANS = {"table": delete_table, "bucket": delete_bucket, "queue": delete_queue}
 
 
-def delete_plan(kind: Kind, name: str, facts: Mapping[str, Any]) -> Plan[None]:
-    """The delete plan of a resource of ``kind`` called ``name``."""
-    return DELETE_PLANS[kind](name, facts)
+def delete_plan(kind: Kind, name: str, facts: Mapping[str, Any], timeout: float = DELETE_DEADLINE) -> Plan[None]:
+    """The delete plan of a resource of ``kind`` called ``name``; no step retries or waits beyond ``timeout``."""
+    return DELETE_PLANS[kind](name, facts, timeout)

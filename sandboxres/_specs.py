@@ -6,6 +6,7 @@ nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,30 @@ def _check_attr_name(what: str, value: object) -> str:
     if not isinstance(value, str) or not value or len(value) > 255:
         raise SpecError(f"{what} must be a non-empty string of at most 255 characters, got {value!r}")
     return value
+
+
+def _check_keep(keep: bool | None) -> bool | None:
+    if keep is not None and not isinstance(keep, bool):
+        raise SpecError(f"keep must be True, False or None, got {keep!r}")
+    return keep
+
+
+@functools.cache
+def _input_shape(service: str, operation: str) -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model(service).operation_model(operation).input_shape
+
+
+def _check_request(service: str, operation: str, request: Mapping[str, Any]) -> None:
+    """Validate a whole request (``create_args`` included) against the SDK's model, before any call."""
+    from botocore.exceptions import ParamValidationError
+    from botocore.validate import validate_parameters
+
+    try:
+        validate_parameters(dict(request), _input_shape(service, operation))
+    except ParamValidationError as exc:
+        raise SpecError(f"the {operation} request is not valid (check create_args): {exc}") from None
 
 
 def _check_timeout(kind: str, timeout: float | None) -> float:
@@ -248,7 +273,7 @@ def table_spec(
     spec = TableSpec(
         label=label,
         timeout=_check_timeout("table", timeout),
-        keep=keep,
+        keep=_check_keep(keep),
         hash_key=hash_key,
         range_key=range_key,
         attribute_types=types,
@@ -261,6 +286,7 @@ def table_spec(
         extra=extra,
     )
     request = spec.create_request("test_check_0000000000000000", {})
+    _check_request("dynamodb", "CreateTable", request)
     unknown = set(types) - {a["AttributeName"] for a in request["AttributeDefinitions"]}
     if unknown:
         raise SpecError(f"attribute_types names attributes that are not keys: {', '.join(sorted(unknown))}")
@@ -274,7 +300,8 @@ def bucket_spec(
     make_name("bucket", label)
     if not isinstance(versioning, bool):
         raise SpecError(f"versioning must be True or False, got {versioning!r}")
-    return BucketSpec(label=label, timeout=_check_timeout("bucket", timeout), keep=keep, versioning=versioning)
+    timeout = _check_timeout("bucket", timeout)
+    return BucketSpec(label=label, timeout=timeout, keep=_check_keep(keep), versioning=versioning)
 
 
 _QUEUE_RESERVED = {"FifoQueue", "RedrivePolicy"}
@@ -310,7 +337,7 @@ def queue_spec(
     return QueueSpec(
         label=label,
         timeout=_check_timeout("queue", timeout),
-        keep=keep,
+        keep=_check_keep(keep),
         fifo=fifo,
         dead_letter=dead_letter,
         attributes=attrs,

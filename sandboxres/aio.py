@@ -72,6 +72,7 @@ class AsyncEphemeral(Generic[H]):
         target = active_target()
         guard_target(target)
         kind, spec = self.lifecycle.kind, self.lifecycle.spec
+        plan = self.lifecycle.begin(target)  # first: a second entry is refused before it touches the first's state
         self._stack = stack = contextlib.AsyncExitStack()
         services = [CLIENT_OF[kind]]
         if isinstance(spec, TableSpec) and spec.stream:
@@ -82,7 +83,6 @@ class AsyncEphemeral(Generic[H]):
                 for service in services
             }
             self._driver = AsyncDriver(clients)
-            plan = self.lifecycle.begin(target)
             async with self._slot():
                 facts = await self._driver.run(plan)
             self.lifecycle.created(facts)
