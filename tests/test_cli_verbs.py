@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
+from sandboxres._guards import CI_VARIABLES
 from sandboxres._target import ENDPOINT_VARIABLES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,6 +244,29 @@ def test_doctor_explains_a_configuration_error() -> None:
     (check,) = data["checks"]
     assert check["check"] == "configuration" and "SANDBOXRES_TARGET" in check["error"]
     assert "sandboxres env" in check["hint"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ({"CI": "true", "SANDBOXRES_AWS_ACCOUNTS": "123456789012"}, "CI"),
+        ({}, "SANDBOXRES_AWS_ACCOUNTS"),
+    ],
+)
+def test_doctor_on_aws_stops_at_the_guards_before_calling_aws(extra: dict[str, str], reason: str) -> None:
+    """A refusing guard is reported with its reason, and nothing after it runs: no AWS call is made."""
+    env = {k: v for k, v in clean_env(**CANARIES).items() if k not in CI_VARIABLES}
+    env.update(SANDBOXRES_TARGET="aws", AWS_REGION="eu-west-1", **extra)
+    result = cli("doctor", "--json", env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    for value in CANARIES.values():
+        assert value not in result.stdout + result.stderr
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["guards"]["status"] == "failed" and reason in checks["guards"]["error"]
+    assert "safety guard" in checks["guards"]["hint"]
+    skipped = [name for name, c in checks.items() if c["status"] == "skipped"]
+    assert set(skipped) == set(checks) - {"configuration", "guards"}
+    assert len(skipped) == 7
 
 
 def test_doctor_hints_at_credentials_and_at_the_policy() -> None:

@@ -3,8 +3,9 @@
 Checks, in order, each with an actionable hint when it fails:
 
 1. configuration: the environment resolves to one target (``sandboxres env`` shows the details);
-2. identity (real AWS only): ``sts:GetCallerIdentity`` through a client that ignores endpoint variables;
-3. guards (real AWS only): the safety guards that run before the first create;
+2. guards (real AWS only): the safety guards that run before the first create; nothing below calls AWS
+   unless they pass;
+3. identity (real AWS only): ``sts:GetCallerIdentity`` through a client that ignores endpoint variables;
 4. reachability: one cheap listing per service, with short timeouts and no retries;
 5. permissions: one real lifecycle per resource kind (create, write, read, delete), the same as
    ``sandboxres check``; skipped for a service that is not reachable, and with ``--no-lifecycle``.
@@ -218,21 +219,31 @@ def diagnose(kinds: list[str], *, lifecycle: bool = True, timeout: float = 5.0) 
         text = describe_error(exc)
         return None, [Finding("configuration", "failed", error=text, hint=hint_for(text, _NO_TARGET))]
     findings = [Finding("configuration", "ok", detail=f"target {target.kind}, region {target.region or 'not set'}")]
-    proceed = True
+    blocked = ""
     if target.kind == "aws":
-        identity = check_identity(target, timeout)
+        # The guards first: they refuse without calling AWS (CI, account list, endpoint variables), and nothing
+        # below talks to AWS unless they pass.
         guards = check_guards(target)
-        findings += [identity, guards]
-        proceed = identity.status == "ok" and guards.status == "ok"
+        findings.append(guards)
+        if guards.status == "ok":
+            identity = check_identity(target, timeout)
+            findings.append(identity)
+            blocked = "" if identity.status == "ok" else "identity failed"
+        else:
+            blocked = "the guards refused real AWS"
+            findings.append(Finding("identity", "skipped", detail=blocked))
     for service in dict.fromkeys(SERVICE_OF_KIND[k] for k in kinds):
-        findings.append(check_reachable(target, service, timeout))
+        if blocked:
+            findings.append(Finding(f"reachability {service}", "skipped", detail=blocked))
+        else:
+            findings.append(check_reachable(target, service, timeout))
     reachable = {f.check.split()[-1] for f in findings if f.check.startswith("reachability") and f.status == "ok"}
     for kind in kinds:
         name = f"lifecycle {kind}"
         if not lifecycle:
             findings.append(Finding(name, "skipped", detail="--no-lifecycle"))
-        elif not proceed:
-            findings.append(Finding(name, "skipped", detail="identity or guards failed"))
+        elif blocked:
+            findings.append(Finding(name, "skipped", detail=blocked))
         elif SERVICE_OF_KIND[kind] not in reachable:
             findings.append(Finding(name, "skipped", detail=f"{SERVICE_OF_KIND[kind]} is not reachable"))
         else:
