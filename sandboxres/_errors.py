@@ -24,7 +24,10 @@ from ._redact import redact
 
 
 class SandboxresError(Exception):
-    """Base class of every error raised by sandboxres. Its text and repr never show credentials."""
+    """Base class of every error raised by sandboxres. Its text, args and repr never show credentials."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
     def __str__(self) -> str:
         return redact(super().__str__())

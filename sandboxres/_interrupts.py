@@ -23,11 +23,13 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
 
 from ._embedded import embedded_url
 
@@ -199,6 +201,26 @@ def _time_budget(seconds: float) -> Iterator[None]:
             signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
 
 
+_SERVICE_OF = {"table": "dynamodb", "bucket": "s3", "queue": "sqs"}
+
+
+def _unreachable(lifecycle: Any, seen: dict[str, bool]) -> bool:
+    """True when the emulator of the resource no longer accepts connections (no point retrying for long)."""
+    target = lifecycle.target
+    if target.kind == "aws":
+        return False
+    url = target.endpoints.get(_SERVICE_OF.get(lifecycle.kind, "")) or ""
+    if url not in seen:
+        split = urlsplit(url)
+        port = split.port or (443 if split.scheme == "https" else 80)
+        try:
+            socket.create_connection((split.hostname or "127.0.0.1", port), timeout=2).close()
+            seen[url] = False
+        except OSError:
+            seen[url] = True
+    return seen[url]
+
+
 def _outlived_its_emulator(lifecycle: Any) -> bool:
     """True for a resource of an embedded emulator that no longer runs: nothing of it is left anywhere."""
     target = lifecycle.target
@@ -216,6 +238,7 @@ def delete_leftovers(budget: float | None = None) -> tuple[list[str], list[str]]
     deleted: list[str] = []
     failed: list[str] = []
     pending = [lifecycle for lifecycle in live() if lifecycle.target is not None]
+    reachability: dict[str, bool] = {}
     if not pending:
         return deleted, failed
     with _time_budget(budget):
@@ -228,6 +251,10 @@ def delete_leftovers(budget: float | None = None) -> tuple[list[str], list[str]]
                     plan.close()
                     lifecycle.deleted()
                     deleted.append(f"{lifecycle.resource} (gone with the embedded emulator)")
+                    continue
+                if _unreachable(lifecycle, reachability):
+                    plan.close()
+                    failed.append(f"{lifecycle.resource} (its endpoint no longer answers)")
                     continue
                 SyncDriver(client_pool(lifecycle.target)).run(plan)
             except _OutOfTime:

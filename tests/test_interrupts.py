@@ -244,3 +244,19 @@ def test_sigterm_with_nothing_live_keeps_the_default_action(emulator: str) -> No
     assert outcome == -signal.SIGTERM
     assert "Traceback" not in program.stderr
     assert not holdings(emulator).library_names()
+
+
+def test_exit_cleanup_reports_a_dead_emulator_without_retrying(
+    emulator: str, fault_proxy: Callable[[str], Any]
+) -> None:
+    proxy = fault_proxy(emulator)
+    args = [script("hold.py"), "--kinds", "queue", "--leave", "--then", "stdin"]
+    with child(args, child_env(proxy.url)) as program:
+        names = program.wait_json("READY")
+        proxy.stop()  # the child's emulator is gone
+        program.say()
+        outcome = program.finish()
+    assert outcome == 0, program.stderr
+    assert "could NOT delete at exit 1 resource(s)" in program.stderr
+    assert "its endpoint no longer answers" in program.stderr
+    assert set(names) <= holdings(emulator).queues
