@@ -43,6 +43,10 @@ class FrontDoors(griffe.Extension):
                 )
                 if factory.docstring is not None:
                     function.docstring = griffe.Docstring(
-                        factory.docstring.value, lineno=factory.docstring.lineno, parent=function
+                        factory.docstring.value,
+                        lineno=factory.docstring.lineno,
+                        parent=function,
+                        parser=factory.docstring.parser,
+                        parser_options=factory.docstring.parser_options,
                     )
                 module.set_member(name, function)

@@ -222,7 +222,27 @@ def table_spec(
     timeout: float | None = None,
     keep: bool | None = None,
 ) -> TableSpec:
-    """Validate table options (see :func:`sandboxres.ephemeral_table`)."""
+    """A throw-away DynamoDB table: ``with ephemeral_table("users") as t:`` gives a :class:`TableHandle`.
+
+    The table is named ``test_<label>_<unique>``, tagged, created on demand (``PAY_PER_REQUEST``) and ready
+    (``ACTIVE``, indexes, TTL and stream included) when the block starts; it is deleted when the block ends.
+    Every option is checked here, before any call: bad input raises :class:`SpecError`.
+
+    :param label: readable part of the name (letters and digits; anything else becomes ``_``).
+    :param hash_key: partition key attribute.
+    :param range_key: sort key attribute, if any.
+    :param attribute_types: ``S`` (default), ``N`` or ``B`` per key attribute, e.g. ``{"ts": "N"}``.
+    :param global_indexes: :class:`Index` objects with their own ``hash_key`` (and ``range_key``).
+    :param local_indexes: :class:`Index` objects with a ``range_key``; the table needs a ``range_key``.
+    :param stream: stream view type: ``NEW_IMAGE``, ``OLD_IMAGE``, ``NEW_AND_OLD_IMAGES`` or ``KEYS_ONLY``.
+    :param ttl_attribute: attribute holding the expiry time; TTL is enabled before the block starts.
+    :param billing_mode: ``PAY_PER_REQUEST`` or ``PROVISIONED`` (which bills while the table exists).
+    :param capacity: ``(read_units, write_units)`` for ``PROVISIONED`` tables and their indexes.
+    :param create_args: further CreateTable parameters (``SSESpecification``, ``TableClass``...), checked
+        against the SDK's model; the name, key schema and attribute definitions come from the options above.
+    :param timeout: readiness deadline in seconds (default ``SANDBOXRES_TABLE_TIMEOUT``, else 300).
+    :param keep: keep the table after the block (default ``SANDBOXRES_KEEP``, else delete it).
+    """
     make_name("table", label)  # label check
     _check_attr_name("hash_key", hash_key)
     if range_key is not None:
@@ -296,7 +316,17 @@ def table_spec(
 def bucket_spec(
     label: str = "bucket", *, versioning: bool = False, timeout: float | None = None, keep: bool | None = None
 ) -> BucketSpec:
-    """Validate bucket options (see :func:`sandboxres.ephemeral_bucket`)."""
+    """A throw-away S3 bucket: ``with ephemeral_bucket("uploads") as b:`` gives a :class:`BucketHandle`.
+
+    The bucket is named ``test-<label>-<unique>``, tagged and answering when the block starts; at the end it is
+    emptied of every object version, delete marker and unfinished upload, and deleted. Every option is checked
+    here, before any call: bad input raises :class:`SpecError`.
+
+    :param label: readable part of the name (lower-case letters and digits; anything else becomes ``-``).
+    :param versioning: enable versioning before the block starts.
+    :param timeout: readiness deadline in seconds (default ``SANDBOXRES_BUCKET_TIMEOUT``, else 120).
+    :param keep: keep the bucket after the block (default ``SANDBOXRES_KEEP``, else delete it).
+    """
     make_name("bucket", label)
     if not isinstance(versioning, bool):
         raise SpecError(f"versioning must be True or False, got {versioning!r}")
@@ -316,7 +346,21 @@ def queue_spec(
     timeout: float | None = None,
     keep: bool | None = None,
 ) -> QueueSpec:
-    """Validate queue options (see :func:`sandboxres.ephemeral_queue`)."""
+    """A throw-away SQS queue: ``with ephemeral_queue("jobs") as q:`` gives a :class:`QueueHandle`.
+
+    The queue is named ``test_<label>_<unique>`` (``.fifo`` for FIFO queues), tagged and answering when the block
+    starts, and deleted (with its dead-letter queue) when it ends. Every option is checked here, before any call:
+    bad input raises :class:`SpecError`.
+
+    :param label: readable part of the name (letters and digits; anything else becomes ``_``).
+    :param fifo: a FIFO queue (the name ends in ``.fifo``).
+    :param dead_letter: create a dead-letter queue ``test_<label>_dlq_<unique>`` first and move a message there
+        after this many receives (1-1000); its handle is ``q.dead_letter``.
+    :param attributes: further queue attributes (``VisibilityTimeout``, ``ContentBasedDeduplication``...), as
+        strings; ``FifoQueue`` and ``RedrivePolicy`` come from ``fifo`` and ``dead_letter``.
+    :param timeout: readiness deadline in seconds (default ``SANDBOXRES_QUEUE_TIMEOUT``, else 120).
+    :param keep: keep the queue after the block (default ``SANDBOXRES_KEEP``, else delete it).
+    """
     make_name("queue", label, fifo=fifo)
     make_name("queue", f"{label}_dlq", fifo=fifo)
     if not isinstance(fifo, bool):
