@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from . import _registry
 from ._errors import CleanupError, attach_cleanup_failure
+from ._handles import CLIENT_OF
 from ._plans import create_plan, delete_plan, label_of, resource_tags
 from ._specs import QueueSpec, Spec
 from ._steps import Plan, as_resource_error
@@ -51,6 +52,7 @@ class ResourceLifecycle:
                 f"{self.resource} was already {self.state}: an ephemeral resource can be entered once; "
                 "call ephemeral_*() again for another"
             )
+        target.endpoint(CLIENT_OF[self.kind])  # an emulator target without this service: refused before any call
         scope = name_scope()
         self.target = target
         self.name = self.spec.new_name(scope)

@@ -1,0 +1,99 @@
+"""Buckets through the sync and the async front door: handle, tags, versioning, emptying at exit, bad input."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import sandboxres
+from sandboxres import SpecError
+
+
+async def test_defaults_and_handle(door, inventory, managed_tags) -> None:
+    async with door.bucket("uploads") as b:
+        assert b.name.startswith("test-uploads-")
+        assert b.arn == f"arn:aws:s3:::{b.name}"
+        assert b.name in inventory().buckets
+        await door.call(b.client.head_bucket, Bucket=b.name)
+        versioning = await door.call(b.client.get_bucket_versioning, Bucket=b.name)
+        assert versioning.get("Status") != "Enabled"
+        await door.call(b.bucket.put_object, Key="a.txt", Body=b"hello")
+        got = await door.call(b.client.get_object, Bucket=b.name, Key="a.txt")
+        assert await door.call(got["Body"].read) == b"hello"
+        tags = await door.call(b.client.get_bucket_tagging, Bucket=b.name)
+        managed_tags({tag["Key"]: tag["Value"] for tag in tags["TagSet"]})
+        assert "client" not in repr(b) and b.name in repr(b)
+        name = b.name
+    assert name not in inventory().buckets
+
+
+async def test_versioning(door, inventory) -> None:
+    async with door.bucket("versioned", versioning=True) as b:
+        versioning = await door.call(b.client.get_bucket_versioning, Bucket=b.name)
+        assert versioning["Status"] == "Enabled"
+        for body in (b"one", b"two"):
+            await door.call(b.client.put_object, Bucket=b.name, Key="k", Body=body)
+        await door.call(b.client.delete_object, Bucket=b.name, Key="k")  # leaves a delete marker
+        listing = await door.call(b.client.list_object_versions, Bucket=b.name)
+        assert len(listing["Versions"]) == 2 and len(listing["DeleteMarkers"]) == 1
+        name = b.name
+    assert name not in inventory().buckets  # every version and delete marker was removed first
+
+
+async def test_a_bucket_left_full_is_emptied_and_deleted(door, inventory) -> None:
+    async with door.bucket("full", versioning=True) as b:
+        for i in range(5):
+            await door.call(b.client.put_object, Bucket=b.name, Key=f"dir/{i}.txt", Body=b"x" * i)
+        await door.call(b.client.put_object, Bucket=b.name, Key="dir/0.txt", Body=b"again")
+        upload = await door.call(b.client.create_multipart_upload, Bucket=b.name, Key="big.bin")
+        assert upload["UploadId"]
+        name = b.name
+    assert name not in inventory().buckets
+
+
+def test_more_than_one_page_of_objects_is_emptied(monkeypatch, moto_server, inventory) -> None:
+    """1,001 objects: the listing takes two pages and DeleteObjects two batches (at most 1,000 keys each).
+
+    On the separate moto_server process, so that the server does not share this process's interpreter lock.
+    """
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    with sandboxres.ephemeral_bucket("many") as b:
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i: b.client.put_object(Bucket=b.name, Key=f"o/{i:05}", Body=b""), range(1001)))
+        assert b.client.list_objects_v2(Bucket=b.name)["IsTruncated"] is True
+        name = b.name
+    assert name not in inventory(moto_server).buckets
+
+
+async def test_explicit_create_and_delete(door, inventory) -> None:
+    resource = door.api.ephemeral_bucket("explicit")
+    handle = await door.call(resource.create)
+    assert handle.name in inventory().buckets
+    await door.call(handle.client.put_object, Bucket=handle.name, Key="k", Body=b"v")
+    await door.call(resource.delete)
+    assert handle.name not in inventory().buckets
+    await door.call(resource.delete)  # idempotent
+
+
+BAD_BUCKET_OPTIONS = [
+    {"label": "!!!"},
+    {"label": "___"},
+    {"label": 7},
+    {"versioning": "yes"},
+    {"versioning": 1},
+    {"timeout": 0},
+    {"timeout": "1"},
+    {"keep": "no"},
+]
+
+
+@pytest.mark.parametrize("options", BAD_BUCKET_OPTIONS, ids=repr)
+async def test_bad_options_raise_spec_error_and_create_nothing(door, inventory, options: dict) -> None:
+    before = inventory()
+    options = dict(options)
+    label = options.pop("label", "bad")
+    with pytest.raises(SpecError):
+        async with door.bucket(label, **options):
+            pytest.fail("the block must not run")
+    assert inventory() == before
