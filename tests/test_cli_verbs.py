@@ -136,6 +136,17 @@ def test_top_level_help_lists_every_verb() -> None:
         assert verb in result.stdout
 
 
+def test_check_on_each_target(target_env: dict[str, str]) -> None:
+    result = cli("check", "--json", env=target_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["verdict"] == "ok"
+    assert [(r["kind"], r["ok"]) for r in report["results"]] == [("table", True), ("bucket", True), ("queue", True)]
+    assert report["target"]["target"] == ("emulator" if "AWS_ENDPOINT_URL" in target_env else "embedded")
+    text = cli("check", "queue", env=target_env)
+    assert text.returncode == 0 and "verdict:  OK" in text.stdout and "test_check_" in text.stdout
+
+
 # env ------------------------------------------------------------------------------------------------------
 
 
