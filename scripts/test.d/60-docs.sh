@@ -6,5 +6,5 @@ if ! python -c "import mkdocs, material, mkdocstrings_handlers.python" >/dev/nul
 fi
 site="$(mktemp -d)"
 trap 'rm -rf "$site"' EXIT
-NO_MKDOCS_2_WARNING=1 python -m mkdocs build --strict --quiet --site-dir "$site"
+NO_MKDOCS_2_WARNING=1 python -m mkdocs build --strict --site-dir "$site"  # not --quiet: it hides the warnings strict mode counts
 echo "docs: $(find "$site" -name index.html | wc -l) pages built in strict mode"
