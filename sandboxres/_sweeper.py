@@ -220,7 +220,7 @@ def listing(kind: Kind) -> Plan[list[tuple[str, dict[str, Any]]]]:
 
 
 class _Progress:
-    """Counts per phase and forwards to the caller's callback (from any worker thread, one at a time)."""
+    """Forwards events to the caller's callback, one at a time (they come from worker threads)."""
 
     def __init__(self, callback: Callable[[SweepProgress], None] | None) -> None:
         self.callback = callback
