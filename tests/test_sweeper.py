@@ -329,3 +329,16 @@ def test_sweep_works_on_the_embedded_target(monkeypatch: pytest.MonkeyPatch) -> 
     report = sweep(run_id="embeddedsweep1", dry_run=False)
     assert [(r.name, r.status) for r in report.resources] == [(handle.name, "deleted")]
     leftover.delete()  # its own deletion finds it gone: no error
+
+
+def test_cli_progress_shows_on_long_phases_only(capsys: pytest.CaptureFixture[str]) -> None:
+    from sandboxres._cli.sweep import ProgressLine
+
+    line = ProgressLine()
+    line(SweepProgress("inspect", 10, 10))  # a phase that ended at once: nothing to show
+    assert capsys.readouterr().err == ""
+    line.last -= 5  # the last line is five seconds old: a long phase
+    line(SweepProgress("delete", 3, 40))
+    line(SweepProgress("delete", 4, 40))  # less than a second later: quiet
+    line(SweepProgress("delete", 40, 40))  # the end of a phase that showed progress
+    assert capsys.readouterr().err.splitlines() == ["sweep: deleted or tried 3/40", "sweep: deleted or tried 40/40"]
