@@ -68,7 +68,10 @@ def check_own_name(kind: Kind, name: str) -> None:
 # DynamoDB tables
 
 _TABLE_CREATE = RetryPolicy()
-_TABLE_DELETE = RetryPolicy(racy=frozenset({"ResourceInUseException"}), deadline=DELETE_DEADLINE)
+# Deletes wait out racy states for DELETE_DEADLINE even when the resource's timeout is shorter.
+_TABLE_DELETE = RetryPolicy(
+    racy=frozenset({"ResourceInUseException"}), deadline=DELETE_DEADLINE, racy_deadline=DELETE_DEADLINE
+)
 _TABLE_UPDATE = RetryPolicy(racy=frozenset({"ResourceInUseException"}))
 
 
@@ -167,8 +170,12 @@ def delete_table(name: str, facts: Mapping[str, Any], timeout: float = DELETE_DE
 
 _BUCKET_CREATE = RetryPolicy(racy=frozenset({"OperationAborted"}))
 _BUCKET_CONFIGURE = RetryPolicy(racy=frozenset({"NoSuchBucket", "OperationAborted"}))
-_BUCKET_DELETE = RetryPolicy(racy=frozenset({"OperationAborted"}), deadline=DELETE_DEADLINE)
-_BUCKET_EMPTY = RetryPolicy(racy=frozenset({"OperationAborted"}), deadline=DELETE_DEADLINE)
+_BUCKET_DELETE = RetryPolicy(
+    racy=frozenset({"OperationAborted"}), deadline=DELETE_DEADLINE, racy_deadline=DELETE_DEADLINE
+)
+_BUCKET_EMPTY = RetryPolicy(
+    racy=frozenset({"OperationAborted"}), deadline=DELETE_DEADLINE, racy_deadline=DELETE_DEADLINE
+)
 _NOT_SUPPORTED = frozenset({"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument", "501"})
 
 

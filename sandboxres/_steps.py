@@ -94,13 +94,25 @@ def is_transient(exc: BaseException) -> bool:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """What a call retries besides transient failures (``racy`` codes), and for how long."""
+    """What a call retries besides transient failures (``racy`` codes), and for how long.
+
+    ``racy_deadline``, when set, lets the racy codes be retried longer than ``deadline``: a delete that meets a
+    resource still being created must wait for it, however short the resource's own timeout, or leak it.
+    """
 
     racy: frozenset[str] = frozenset()
     deadline: float = 120.0
+    racy_deadline: float | None = None
 
     def should_retry(self, exc: BaseException) -> bool:
         return is_transient(exc) or (isinstance(exc, ClientError) and error_code(exc) in self.racy)
+
+    def stop(self, state: tenacity.RetryCallState) -> bool:
+        """tenacity's stop condition: past ``deadline``, or past ``racy_deadline`` when the last error is racy."""
+        exc = state.outcome.exception() if state.outcome else None
+        racy = isinstance(exc, ClientError) and error_code(exc) in self.racy and not is_transient(exc)
+        limit = self.racy_deadline if racy and self.racy_deadline is not None else self.deadline
+        return (state.seconds_since_start or 0.0) >= limit
 
 
 def retry_wait() -> Any:
@@ -134,7 +146,7 @@ class Call:
         return {
             "retry": tenacity.retry_if_exception(self.policy.should_retry),
             "wait": retry_wait(),
-            "stop": tenacity.stop_after_delay(self.policy.deadline),
+            "stop": self.policy.stop,
             "reraise": True,
         }
 
