@@ -149,17 +149,17 @@ class TargetView:
     """
 
     def __init__(self, endpoint: str | None = None) -> None:
-        target = active_target()
-        self.region = target.region or "us-east-1"
+        target = active_target() if endpoint is None else None
+        self.region = (target.region if target else None) or "us-east-1"
         session_args: dict[str, Any] = {"region_name": self.region}
-        if target.kind != "aws":
+        if target is None or target.kind != "aws":
             session_args["aws_access_key_id"] = os.environ.get("AWS_ACCESS_KEY_ID") or "testing"
             session_args["aws_secret_access_key"] = os.environ.get("AWS_SECRET_ACCESS_KEY") or "testing"
         session = boto3.session.Session(**session_args)
         config = Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 5})
 
         def make(service: str) -> Any:
-            url = endpoint if endpoint is not None else target.endpoints.get(service)
+            url = target.endpoints.get(service) if target else endpoint
             return session.client(service, endpoint_url=url, config=config)  # type: ignore[call-overload]
 
         self.dynamodb = make("dynamodb")
