@@ -17,6 +17,8 @@ import contextlib
 import inspect
 import os
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -246,6 +248,31 @@ def fault_proxy() -> Iterator[Callable[[str], Any]]:
     yield start
     for proxy in proxies:
         proxy.stop()
+
+
+@pytest.fixture
+def hold_reply() -> Callable[..., threading.Event]:
+    """``hold_reply(proxy, service, operation, seconds=2.0)``: the proxy forwards the next such request, then holds
+    its answer for ``seconds``. The returned event is set once the upstream has carried the request out, so a
+    test can interrupt the caller while the operation is done but not yet answered."""
+    from tests.support import faultproxy
+
+    class HoldReply(faultproxy.Fault):  # type: ignore[misc]
+        def __init__(self, seconds: float) -> None:
+            self.seconds = seconds
+            self.done = threading.Event()
+
+        def after(self, request: Any, reply: Any, trigger: Any) -> Any:
+            self.done.set()
+            time.sleep(self.seconds)
+            return reply
+
+    def add(proxy: Any, service: str, operation: str, seconds: float = 2.0) -> threading.Event:
+        fault = HoldReply(seconds)
+        proxy.add(faultproxy.Rule(fault, service=service, operations=operation, times=1))
+        return fault.done
+
+    return add
 
 
 # ---------------------------------------------------------------------------------------------------------

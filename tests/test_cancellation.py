@@ -1,0 +1,157 @@
+"""Cancelling an async block at each phase leaves nothing behind: during the create call, during the readiness
+wait (dynalite keeps tables CREATING like AWS), during use, during deletion, and under asyncio.wait_for."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import sandboxres.aio as aio
+
+
+@pytest.fixture
+def proxied(monkeypatch, fault_proxy, embedded_url):
+    """A fault proxy in front of the embedded emulator, made the target through AWS_ENDPOINT_URL."""
+    proxy = fault_proxy(embedded_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    return proxy
+
+
+@pytest.fixture
+def on_dynalite(monkeypatch, dynalite, raw):
+    """DynamoDB on dynalite (tables stay CREATING for 1.5 s); returns a plain client on it."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynalite)
+    return raw("dynamodb", dynalite)
+
+
+async def _until(predicate, timeout: float = 20.0) -> None:
+    """Wait (without blocking the event loop) until ``predicate()`` - run in a thread - is true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await asyncio.to_thread(predicate):
+        assert loop.time() < deadline, "the condition never came true"
+        await asyncio.sleep(0.02)
+
+
+def _test_tables(client) -> list[str]:
+    return [n for n in client.list_tables()["TableNames"] if n.startswith("test_")]
+
+
+KINDS = {
+    "table": ("dynamodb", "CreateTable", {}),
+    "bucket": ("s3", "CreateBucket", {"versioning": True}),
+    "queue": ("sqs", "CreateQueue", {"dead_letter": 2}),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_cancelled_during_the_create_call(kind: str, proxied, hold_reply, inventory) -> None:
+    """The create call reached the emulator and was carried out; its answer is late; the task is cancelled."""
+    service, operation, options = KINDS[kind]
+    before = inventory()
+    done = hold_reply(proxied, service, operation, seconds=2.0)
+    resource = getattr(aio, f"ephemeral_{kind}")("cancel_create", **options)
+
+    async def use() -> None:
+        async with resource:
+            pytest.fail("the block must not run")
+
+    task = asyncio.create_task(use())
+    await _until(done.is_set)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert resource.lifecycle.state == "deleted"
+    assert inventory() == before
+
+
+async def test_cancelled_during_the_readiness_wait(on_dynalite) -> None:
+    resource = aio.ephemeral_table("cancel_wait")
+
+    async def use() -> None:
+        async with resource:
+            pytest.fail("the block must not run")
+
+    task = asyncio.create_task(use())
+    await _until(lambda: bool(_test_tables(on_dynalite)))
+    (name,) = _test_tables(on_dynalite)
+    assert on_dynalite.describe_table(TableName=name)["Table"]["TableStatus"] == "CREATING"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert _test_tables(on_dynalite) == []  # deleted, and waited for until gone, before the cancellation went on
+
+
+async def test_wait_for_timeout_during_the_readiness_wait(on_dynalite) -> None:
+    async def use() -> None:
+        async with aio.ephemeral_table("wait_for"):
+            pytest.fail("the block must not run: the table is CREATING for longer than the timeout")
+
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(use(), timeout=0.5)
+    assert _test_tables(on_dynalite) == []
+
+
+async def test_cancelled_during_use(inventory) -> None:
+    before = inventory()
+    entered = asyncio.Event()
+
+    async def use() -> None:
+        async with aio.ephemeral_table("cancel_use") as t, aio.ephemeral_queue("cancel_use") as q:
+            await t.client.put_item(TableName=t.name, Item={"pk": {"S": "x"}})
+            await q.client.send_message(QueueUrl=q.url, MessageBody="x")
+            entered.set()
+            await asyncio.sleep(60)
+
+    task = asyncio.create_task(use())
+    await asyncio.wait_for(entered.wait(), 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert inventory() == before
+
+
+async def test_wait_for_timeout_during_use(inventory) -> None:
+    before = inventory()
+
+    async def use() -> None:
+        async with aio.ephemeral_bucket("timed_out") as b:
+            await b.client.put_object(Bucket=b.name, Key="k", Body=b"v")
+            await asyncio.sleep(60)
+
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(use(), timeout=1.0)
+    assert inventory() == before
+
+
+async def test_cancelled_during_deletion_still_deletes(on_dynalite) -> None:
+    """Deletion is shielded: a cancellation that arrives while the table is DELETING waits for it to go."""
+    leaving = asyncio.Event()
+
+    async def use() -> None:
+        async with aio.ephemeral_table("cancel_delete"):
+            leaving.set()
+
+    task = asyncio.create_task(use())
+    await asyncio.wait_for(leaving.wait(), 30)
+    await _until(lambda: any(
+        on_dynalite.describe_table(TableName=n)["Table"]["TableStatus"] == "DELETING" for n in _test_tables(on_dynalite)
+    ))
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert _test_tables(on_dynalite) == []
+
+
+async def test_ephemeral_all_cancelled_during_creation(on_dynalite) -> None:
+    async def use() -> None:
+        async with aio.ephemeral_all(*(aio.ephemeral_table(f"all_{i}") for i in range(4))):
+            pytest.fail("the block must not run")
+
+    task = asyncio.create_task(use())
+    await _until(lambda: len(_test_tables(on_dynalite)) == 4)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert _test_tables(on_dynalite) == []

@@ -1,0 +1,277 @@
+"""What happens on the way out: deletion on exception and KeyboardInterrupt (inside the block and during create),
+cleanup failures that are never swallowed, keeping resources, and the refusal to delete foreign names.
+
+Faults are injected over HTTP by the fault proxy in front of the embedded emulator (no in-process patching).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import pytest
+
+import sandboxres
+from sandboxres import AWSCallError, CleanupError, SpecError
+from sandboxres._clients import active_target, client_pool
+from sandboxres._drivers import SyncDriver
+from sandboxres._plans import delete_plan
+from tests.support import faultproxy
+
+# kind -> options, service, create operation, delete operation
+KINDS = {
+    "table": ({"range_key": "sk"}, "dynamodb", "CreateTable", "DeleteTable"),
+    "bucket": ({"versioning": True}, "s3", "CreateBucket", "DeleteBucket"),
+    "queue": ({"dead_letter": 2}, "sqs", "CreateQueue", "DeleteQueue"),
+}
+
+
+def _ephemeral(door, kind: str, label: str, **options):
+    return getattr(door.api, f"ephemeral_{kind}")(label, **{**KINDS[kind][0], **options})
+
+
+@pytest.fixture
+def proxied(monkeypatch, fault_proxy, embedded_url):
+    """A fault proxy in front of the embedded emulator, made the target through AWS_ENDPOINT_URL."""
+    proxy = fault_proxy(embedded_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    return proxy
+
+
+# ---------------------------------------------------------------------------------------------------------
+# deletion on every way out
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("error", [Boom, KeyboardInterrupt], ids=["exception", "KeyboardInterrupt"])
+async def test_the_resource_is_deleted_when_the_block_raises(door, inventory, kind: str, error: type) -> None:
+    before = inventory()
+    with pytest.raises(error):
+        async with door.open(_ephemeral(door, kind, "raising")) as handle:
+            assert handle.name
+            raise error("inside the block")
+    assert inventory() == before
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_keyboard_interrupt_during_create_deletes_what_was_created(
+    kind: str, proxied, hold_reply, inventory, embedded_url
+) -> None:
+    """Ctrl-C (a real SIGINT) arrives after the server carried out the create call, before its answer."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals are delivered to the main thread only")
+    _, service, create_operation, _ = KINDS[kind]
+    before = inventory()
+    done = hold_reply(proxied, service, create_operation, seconds=2.0)
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def interrupt() -> None:
+        if done.wait(30):
+            signal.pthread_kill(main, signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    watcher = threading.Thread(target=interrupt, daemon=True)
+    resource = getattr(sandboxres, f"ephemeral_{kind}")("interrupted", **KINDS[kind][0])
+    try:
+        watcher.start()
+        with pytest.raises(KeyboardInterrupt):
+            with resource:
+                pytest.fail("the block must not run")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        watcher.join(5)
+    assert done.is_set(), "the create call never reached the emulator"
+    assert resource.lifecycle.state == "deleted"
+    assert inventory() == before
+
+
+# ---------------------------------------------------------------------------------------------------------
+# cleanup failures are never swallowed
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_cleanup_failure_is_attached_to_the_error_leaving_the_block(
+    door, kind: str, proxied, inventory
+) -> None:
+    before = inventory()
+    _, service, _, delete_operation = KINDS[kind]
+    resource = _ephemeral(door, kind, "undeletable")
+    with pytest.raises(Boom) as caught:
+        async with door.open(resource) as handle:
+            proxied.add(faultproxy.access_denied(service, delete_operation))
+            raise Boom("the test failed")
+    (failure,) = caught.value.sandboxres_cleanup_errors
+    assert isinstance(failure, CleanupError)
+    assert handle.name in str(failure) and handle.name in failure.resource
+    assert any("AccessDenied" in str(e) for e in failure.errors)
+    assert handle.name not in str(before)
+    # The resource is still known: once the fault is gone, delete() finishes the job.
+    proxied.clear_rules()
+    await door.call(resource.delete)
+    assert inventory() == before
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_cleanup_failure_is_raised_when_the_block_succeeded(door, kind: str, proxied, inventory) -> None:
+    before = inventory()
+    _, service, _, delete_operation = KINDS[kind]
+    resource = _ephemeral(door, kind, "leaky")
+    with pytest.raises(CleanupError) as caught:
+        async with door.open(resource) as handle:
+            proxied.add(faultproxy.access_denied(service, delete_operation))
+    assert handle.name in str(caught.value)
+    assert "may be left behind" in str(caught.value)
+    proxied.clear_rules()
+    await door.call(resource.delete)
+    assert inventory() == before
+
+
+async def test_transient_delete_failures_are_retried_until_the_timeout_then_raised(
+    door, monkeypatch, proxied, inventory
+) -> None:
+    """HTTP 500 on every DeleteTable: retried (it is transient), but not beyond the table's timeout."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # no botocore retries: every retry seen is this library's
+    before = inventory()
+    resource = door.api.ephemeral_table("flaky", timeout=1)
+    with pytest.raises(CleanupError) as caught:
+        async with door.open(resource) as handle:
+            proxied.add(faultproxy.server_error("dynamodb", "DeleteTable"))
+    assert handle.name in str(caught.value)
+    assert proxied.count("dynamodb", "DeleteTable", faulted=True) >= 2  # it was retried
+    proxied.clear_rules()
+    await door.call(resource.delete)
+    assert inventory() == before
+
+
+def test_ephemeral_all_reports_every_cleanup_failure_together(proxied, inventory) -> None:
+    before = inventory()
+    resources = [sandboxres.ephemeral_table("all_a"), sandboxres.ephemeral_table("all_b"), sandboxres.ephemeral_queue()]
+    with pytest.raises(CleanupError) as caught:
+        with sandboxres.ephemeral_all(*resources) as (a, b, q):
+            proxied.add(faultproxy.access_denied("dynamodb", "DeleteTable"))
+    assert len(caught.value.errors) == 2
+    assert a.name in str(caught.value) and b.name in str(caught.value)
+    assert q.name not in str(caught.value)  # the queue was deleted
+    proxied.clear_rules()
+    for resource in resources:
+        resource.delete()
+    assert inventory() == before
+
+
+# ---------------------------------------------------------------------------------------------------------
+# failures during create leave nothing behind
+
+
+@pytest.mark.parametrize(
+    "kind, options, service, operation",
+    [
+        ("table", {}, "dynamodb", "CreateTable"),
+        ("table", {"ttl_attribute": "ttl"}, "dynamodb", "UpdateTimeToLive"),  # after the table exists
+        ("bucket", {"versioning": True}, "s3", "PutBucketVersioning"),  # after the bucket exists
+        ("queue", {"dead_letter": 3}, "sqs", "CreateQueue"),  # the DLQ exists, the main queue fails
+    ],
+)
+async def test_a_failing_create_deletes_what_it_made(
+    door, proxied, inventory, kind: str, options: dict, service: str, operation: str
+) -> None:
+    before = inventory()
+    if kind == "queue":  # the first CreateQueue (the dead-letter queue) goes through untouched
+        proxied.add(faultproxy.Rule(faultproxy.Fault(), service="sqs", operations="CreateQueue", times=1))
+    proxied.add(faultproxy.access_denied(service, operation))
+    resource = getattr(door.api, f"ephemeral_{kind}")("failing", **options)
+    with pytest.raises(AWSCallError) as caught:
+        async with door.open(resource):
+            pytest.fail("the block must not run")
+    assert resource.lifecycle.name in str(caught.value)
+    assert operation in str(caught.value) or "AccessDenied" in str(caught.value)
+    assert not getattr(caught.value, "sandboxres_cleanup_errors", [])
+    assert inventory() == before
+
+
+# ---------------------------------------------------------------------------------------------------------
+# keeping
+
+
+async def test_sandboxres_keep_keeps_the_resource(door, monkeypatch, raw) -> None:
+    monkeypatch.setenv("SANDBOXRES_KEEP", "1")
+    kept_before = sandboxres.STATS.kept
+    async with door.table("kept") as t:
+        name = t.name
+    try:
+        assert raw("dynamodb").describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
+        assert sandboxres.STATS.kept == kept_before + 1
+    finally:
+        raw("dynamodb").delete_table(TableName=name)
+
+
+async def test_keep_false_wins_over_sandboxres_keep(door, monkeypatch, inventory) -> None:
+    monkeypatch.setenv("SANDBOXRES_KEEP", "1")
+    before = inventory()
+    async with door.bucket("not_kept", keep=False):
+        pass
+    assert inventory() == before
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_keep_true_keeps_every_kind(door, kind: str, inventory, raw) -> None:
+    before = inventory()
+    async with door.open(_ephemeral(door, kind, "kept", keep=True)) as handle:
+        pass
+    left = inventory() - before
+    try:
+        if kind == "table":
+            assert {e.split("/", 1)[1] for e in left.tables} == {handle.name}
+        elif kind == "bucket":
+            assert left.buckets == {handle.name}
+        else:
+            assert {e.split("/", 1)[1] for e in left.queues} == {handle.name, handle.dead_letter.name}
+    finally:
+        if kind == "table":
+            raw("dynamodb").delete_table(TableName=handle.name)
+        elif kind == "bucket":
+            raw("s3").delete_bucket(Bucket=handle.name)
+        else:
+            for url in (handle.url, handle.dead_letter.url):
+                raw("sqs").delete_queue(QueueUrl=url)
+    assert inventory() == before
+
+
+# ---------------------------------------------------------------------------------------------------------
+# never touch what is not ours
+
+
+@pytest.mark.parametrize("kind, name", [("table", "users_prod"), ("bucket", "prod-data-0001"), ("queue", "orders")])
+def test_delete_refuses_names_without_the_prefix(kind: str, name: str, raw) -> None:
+    if kind == "table":
+        raw("dynamodb").create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    elif kind == "bucket":
+        raw("s3").create_bucket(Bucket=name)
+    else:
+        url = raw("sqs").create_queue(QueueName=name)["QueueUrl"]
+    try:
+        driver = SyncDriver(client_pool(active_target()))
+        with pytest.raises(SpecError, match="prefix"):
+            driver.run(delete_plan(kind, name, {}))  # type: ignore[arg-type]
+        if kind == "table":
+            assert raw("dynamodb").describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
+        elif kind == "bucket":
+            raw("s3").head_bucket(Bucket=name)
+        else:
+            raw("sqs").get_queue_attributes(QueueUrl=url)
+    finally:
+        if kind == "table":
+            raw("dynamodb").delete_table(TableName=name)
+        elif kind == "bucket":
+            raw("s3").delete_bucket(Bucket=name)
+        else:
+            raw("sqs").delete_queue(QueueUrl=url)
