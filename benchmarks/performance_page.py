@@ -6,9 +6,15 @@ sections (and the heading itself) stay as they are. A missing page or section is
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
+
+
+def paragraph(text: str) -> str:
+    """``text`` wrapped like the rest of the page (lines of at most 118 characters)."""
+    return textwrap.fill(text, width=118, break_long_words=False, break_on_hyphens=False)
 
 
 def write_section(heading: str, body: str, page: Path = PAGE) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.performance_page import write_section
+from benchmarks.performance_page import paragraph, write_section
 from tests.support.soak import DENY_EVERY, run_soak, soak_target
 
 
@@ -58,11 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     faults = ", ".join(f"{label} {n}" for label, n in sorted(report.faults.items()) if label != "access_denied")
     table = "\n".join(
         [
-            f"`python benchmarks/soak.py --n {args.n} --rate {args.rate:g} --concurrency {args.concurrency}`: "
-            f"{args.n} lifecycles of every kind and main option (sync and async) through the fault proxy in front of "
-            f"a moto server; {args.rate:.0%} of all requests get a transient fault (seeded), and every "
-            f"{DENY_EVERY}th lifecycle has AccessDenied scripted on its create. Target: 0 other failures, 0 leaked. "
-            "`tests/test_soak.py` runs 30 in CI.",
+            paragraph(
+                f"`python benchmarks/soak.py --n {args.n} --rate {args.rate:g} --concurrency {args.concurrency}`: "
+                f"{args.n} lifecycles of every kind and main option (sync and async) through the fault proxy in "
+                f"front of a moto server; {args.rate:.0%} of all requests get a transient fault (seeded), and "
+                f"every {DENY_EVERY}th lifecycle has AccessDenied scripted on its create. Target: 0 other failures, "
+                "0 leaked. "
+                "`tests/test_soak.py` runs 30 in CI."
+            ),
             "",
             "| lifecycles | requests | faults injected | scripted AccessDenied | other failures | leaked "
             "| memory growth | open fds | wall time |",
