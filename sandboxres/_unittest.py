@@ -1,8 +1,9 @@
 """unittest support: ``self.enterContext(ephemeral_table(...))`` on every supported Python.
 
-Python 3.11 added ``TestCase.enterContext`` and ``IsolatedAsyncioTestCase.enterAsyncContext``: they enter a context
-manager and register its exit as a cleanup, so a resource made in ``setUp`` is deleted after the test whatever
-happens. :class:`EnterContextMixin` provides the same two methods on Python 3.10 and adds nothing on 3.11+::
+Python 3.11 added ``TestCase.enterContext``, ``TestCase.enterClassContext`` and
+``IsolatedAsyncioTestCase.enterAsyncContext``: they enter a context manager and register its exit as a cleanup, so
+a resource made in ``setUp`` (or ``setUpClass``) is deleted after the test (or the class) whatever happens.
+:class:`EnterContextMixin` provides the same methods on Python 3.10 and adds nothing on 3.11+::
 
     class UsersTest(sandboxres.EnterContextMixin, unittest.TestCase):
         def setUp(self):
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["EnterContextMixin", "enter_async_context", "enter_context"]
+__all__ = ["EnterContextMixin", "enter_async_context", "enter_class_context", "enter_context"]
 
 
 def _methods(manager: object, enter: str, exit: str, what: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -40,6 +41,14 @@ def enter_context(test: unittest.TestCase, manager: AbstractContextManager[T]) -
     return result
 
 
+def enter_class_context(cls: type[unittest.TestCase], manager: AbstractContextManager[T]) -> T:
+    """Enter ``manager`` and register its exit as a class cleanup (``TestCase.enterClassContext`` of 3.11)."""
+    enter, exit = _methods(manager, "__enter__", "__exit__", "")
+    result: T = enter(manager)
+    cls.addClassCleanup(exit, manager, None, None, None)
+    return result
+
+
 async def enter_async_context(test: unittest.IsolatedAsyncioTestCase, manager: AbstractAsyncContextManager[T]) -> T:
     """Enter ``manager`` and register its exit as an async cleanup (``enterAsyncContext`` of 3.11)."""
     enter, exit = _methods(manager, "__aenter__", "__aexit__", "asynchronous ")
@@ -49,7 +58,9 @@ async def enter_async_context(test: unittest.IsolatedAsyncioTestCase, manager: A
 
 
 class EnterContextMixin:
-    """``enterContext`` / ``enterAsyncContext`` for ``unittest`` test cases on Python 3.10 (3.11+ has them).
+    """``enterContext`` / ``enterClassContext`` / ``enterAsyncContext`` for ``unittest`` on Python 3.10.
+
+    Python 3.11 and later have them in the standard library; there the mixin adds nothing.
 
     List it before ``unittest.TestCase`` or ``unittest.IsolatedAsyncioTestCase`` in the bases.
     """
@@ -61,6 +72,13 @@ class EnterContextMixin:
             if not isinstance(self, unittest.TestCase):
                 raise TypeError("EnterContextMixin must be combined with unittest.TestCase")
             return enter_context(self, cm)
+
+        @classmethod
+        def enterClassContext(cls, cm: AbstractContextManager[T]) -> T:
+            """Enter ``cm``; its exit runs as a class cleanup after the class's tests."""
+            if not issubclass(cls, unittest.TestCase):
+                raise TypeError("EnterContextMixin must be combined with unittest.TestCase")
+            return enter_class_context(cls, cm)
 
         async def enterAsyncContext(self, cm: AbstractAsyncContextManager[T]) -> T:
             """Enter the async ``cm``; its exit runs as an async cleanup after the test."""

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 import sandboxres
 import sandboxres.aio
 from sandboxres import _registry
-from sandboxres._unittest import enter_async_context, enter_context
+from sandboxres._unittest import enter_async_context, enter_class_context, enter_context
 
 
 class UsersTableTest(sandboxres.EnterContextMixin, unittest.TestCase):
@@ -101,6 +101,37 @@ class _AsyncCase(sandboxres.EnterContextMixin, unittest.IsolatedAsyncioTestCase)
         raise RuntimeError("an error in an async test still deletes what asyncSetUp made")
 
 
+class _ClassCase(sandboxres.EnterContextMixin, unittest.TestCase):
+    """One table for the whole class (``setUpClass``), made concurrently with a bucket."""
+
+    __test__ = False
+    seen: ClassVar[list[str]] = []
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        both = sandboxres.ephemeral_all(sandboxres.ephemeral_table("shared"), sandboxres.ephemeral_bucket("shared"))
+        cls.table, cls.bucket = cls.enterClassContext(both)
+        _Seen.names += [("table", cls.table.name), ("bucket", cls.bucket.name)]
+
+    def test_first(self) -> None:
+        self.table.table.put_item(Item={"pk": "from-first"})
+
+    def test_second(self) -> None:  # the same table, with what the first test wrote
+        self.assertEqual(self.table.table.get_item(Key={"pk": "from-first"})["Item"], {"pk": "from-first"})
+
+
+class _FallbackClassCase(unittest.TestCase):
+    __test__ = False
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.queue = enter_class_context(cls, sandboxres.ephemeral_queue("fallback"))
+        _Seen.names += [("queue", cls.queue.name)]
+
+    def test_uses_it(self) -> None:
+        self.queue.client.send_message(QueueUrl=self.queue.url, MessageBody="m")
+
+
 class _FallbackCase(unittest.IsolatedAsyncioTestCase):
     """The Python 3.10 path, called explicitly so that it runs on every version."""
 
@@ -170,6 +201,18 @@ def test_fallback_functions_enter_and_register_cleanups(
     assert not [resource for resource in seen if exists(*resource)]
 
 
+def test_class_context_lives_for_the_class_and_is_deleted_after_it(
+    seen: list[tuple[str, str]], exists: Callable[[str, str], bool]
+) -> None:
+    result = run_case(_ClassCase)
+    assert result.testsRun == 2 and result.wasSuccessful(), result.failures + result.errors
+    assert len(seen) == 2
+    assert not [resource for resource in seen if exists(*resource)]
+    fallback = run_case(_FallbackClassCase)
+    assert fallback.wasSuccessful(), fallback.errors
+    assert len(seen) == 3 and not exists(*seen[2])
+
+
 def test_fallback_refuses_what_is_not_a_context_manager() -> None:
     case = _FallbackCase("test_uses_both")
     with pytest.raises(TypeError, match=r"'builtins\.object' object does not support the context manager protocol"):
@@ -184,13 +227,13 @@ async def test_async_fallback_refuses_a_sync_context_manager() -> None:
 
 @pytest.mark.skipif(sys.version_info >= (3, 11), reason="3.11+ has enterContext itself")
 def test_mixin_adds_the_methods_on_python_3_10() -> None:
-    assert "enterContext" in vars(sandboxres.EnterContextMixin)
-    assert "enterAsyncContext" in vars(sandboxres.EnterContextMixin)
+    assert {"enterContext", "enterClassContext", "enterAsyncContext"} <= set(vars(sandboxres.EnterContextMixin))
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="the standard library's methods exist from 3.11")
 def test_mixin_leaves_the_standard_methods_alone_on_3_11_and_later() -> None:
     assert UsersTableTest.enterContext is unittest.TestCase.enterContext
+    assert not {"enterContext", "enterClassContext", "enterAsyncContext"} & set(vars(sandboxres.EnterContextMixin))
     assert UploadsAsyncTest.enterAsyncContext is unittest.IsolatedAsyncioTestCase.enterAsyncContext
 
 
