@@ -38,6 +38,7 @@ class ResourceLifecycle:
         self.name = ""
         self.extra_names: dict[str, str] = {}
         self.facts: dict[str, Any] = {}
+        self.progress: dict[str, set[str]] = {}
         self.target: Target | None = None
         self._started = 0.0
 
@@ -62,7 +63,7 @@ class ResourceLifecycle:
         self._started = time.monotonic()
         _registry.register(self)
         tags = resource_tags(target.run_id)
-        return create_plan(self.spec, self.name, tags, target.region, self.extra_names)
+        return create_plan(self.spec, self.name, tags, target.region, self.extra_names, self.progress)
 
     def created(self, facts: Mapping[str, Any]) -> None:
         self.facts = dict(facts)
@@ -86,7 +87,7 @@ class ResourceLifecycle:
             _registry.count(kept=1)
             log.warning("keeping %s (keep=True or SANDBOXRES_KEEP=1): delete it yourself or sweep it", self.resource)
             return None
-        return delete_plan(self.kind, self.name, {**self.facts, **self.extra_names}, self.spec.timeout)
+        return delete_plan(self.kind, self.name, {**self.facts, **self.extra_names, **self.progress}, self.spec.timeout)
 
     def deleted(self) -> None:
         self.state = "deleted"

@@ -12,7 +12,7 @@ create call was sent but never answered can still be deleted by name.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
@@ -56,6 +56,26 @@ def within(policy: RetryPolicy, timeout: float) -> RetryPolicy:
     """``policy`` with its deadline cut to the resource's timeout (``timeout=`` / ``SANDBOXRES_<KIND>_TIMEOUT``),
     so that no step of a create or delete retries for longer than the resource may take."""
     return replace(policy, deadline=min(policy.deadline, timeout))
+
+
+# A resource whose create call succeeded but whose readiness was never seen may still be invisible (eventual
+# consistency: ResourceNotFoundException, NoSuchBucket, QueueDoesNotExist right after create). Its deletion treats
+# "not found" as "not visible yet" for this long before believing it.
+UNSEEN_GRACE = 60.0
+Progress = MutableMapping[str, set[str]]
+
+
+def mark(progress: Progress | None, stage: str, name: str) -> None:
+    """Record that ``name`` reached ``stage`` ("created": its create call succeeded; "confirmed": seen ready)."""
+    if progress is not None:
+        progress.setdefault(stage, set()).add(name)
+
+
+def not_found_policy(policy: RetryPolicy, name: str, facts: Mapping[str, Any], code: str) -> RetryPolicy:
+    """``policy``, retrying ``code`` (not found) for UNSEEN_GRACE when ``name`` was created but never seen ready."""
+    if name not in facts.get("created", ()) or name in facts.get("confirmed", ()):
+        return policy
+    return replace(policy, racy=policy.racy | {code}, racy_deadline=max(policy.racy_deadline or 0.0, UNSEEN_GRACE))
 
 
 def check_own_name(kind: Kind, name: str) -> None:
@@ -102,7 +122,9 @@ def _still_there(response: Mapping[str, Any]) -> None:
     raise NotReady(response.get("Table", {}).get("TableStatus", "present"))
 
 
-def create_table(spec: TableSpec, name: str, tags: Mapping[str, str]) -> Plan[dict[str, Any]]:
+def create_table(
+    spec: TableSpec, name: str, tags: Mapping[str, str], progress: Progress | None = None
+) -> Plan[dict[str, Any]]:
     resource = label_of("table", name)
     created = None
     try:
@@ -113,6 +135,7 @@ def create_table(spec: TableSpec, name: str, tags: Mapping[str, str]) -> Plan[di
         # Names are unique: "in use" here means an earlier attempt of this very call succeeded.
         if error_code(exc) != "ResourceInUseException":
             raise
+    mark(progress, "created", name)
     table = yield Poll(
         Call("dynamodb", "describe_table", {"TableName": name}),
         _table_active,
@@ -121,6 +144,7 @@ def create_table(spec: TableSpec, name: str, tags: Mapping[str, str]) -> Plan[di
         {"ResourceNotFoundException": "not ready"},
         known=created,
     )
+    mark(progress, "confirmed", name)
     if spec.ttl_attribute:
         yield Call(
             "dynamodb",
@@ -146,7 +170,8 @@ def delete_table(name: str, facts: Mapping[str, Any], timeout: float = DELETE_DE
     for attempt in range(2):
         try:
             # ResourceInUseException while the table is still CREATING or UPDATING: retried until it settles.
-            yield Call("dynamodb", "delete_table", {"TableName": name}, within(_TABLE_DELETE, timeout))
+            policy = not_found_policy(within(_TABLE_DELETE, timeout), name, facts, "ResourceNotFoundException")
+            yield Call("dynamodb", "delete_table", {"TableName": name}, policy)
             break
         except ClientError as exc:
             if error_code(exc) == "ResourceNotFoundException":
@@ -190,7 +215,9 @@ def _foreign_bucket(name: str) -> Any:
     return make
 
 
-def create_bucket(spec: BucketSpec, name: str, tags: Mapping[str, str], region: str | None) -> Plan[dict[str, Any]]:
+def create_bucket(
+    spec: BucketSpec, name: str, tags: Mapping[str, str], region: str | None, progress: Progress | None = None
+) -> Plan[dict[str, Any]]:
     resource = label_of("bucket", name)
     params: dict[str, Any] = {"Bucket": name}
     if region and region != "us-east-1":
@@ -203,6 +230,7 @@ def create_bucket(spec: BucketSpec, name: str, tags: Mapping[str, str], region: 
             raise _foreign_bucket(name)(exc) from exc
         if code != "BucketAlreadyOwnedByYou":
             raise
+    mark(progress, "created", name)
     yield Poll(
         Call("s3", "head_bucket", {"Bucket": name}),
         lambda response: None,
@@ -210,6 +238,7 @@ def create_bucket(spec: BucketSpec, name: str, tags: Mapping[str, str], region: 
         spec.timeout,
         {"404": "not ready", "NoSuchBucket": "not ready", "NotFound": "not ready", "403": _foreign_bucket(name)},
     )
+    mark(progress, "confirmed", name)
     tag_set = [{"Key": k, "Value": v} for k, v in tags.items()]
     try:
         tagging = {"Bucket": name, "Tagging": {"TagSet": tag_set}}
@@ -314,7 +343,8 @@ def delete_bucket(name: str, facts: Mapping[str, Any], timeout: float = DELETE_D
     check_own_name("bucket", name)
     for _ in range(10):
         try:
-            yield Call("s3", "delete_bucket", {"Bucket": name}, within(_BUCKET_DELETE, timeout))
+            policy = not_found_policy(within(_BUCKET_DELETE, timeout), name, facts, "NoSuchBucket")
+            yield Call("s3", "delete_bucket", {"Bucket": name}, policy)
             return
         except ClientError as exc:
             code = error_code(exc)
@@ -341,13 +371,14 @@ def _queue_arn(response: Mapping[str, Any]) -> str:
 
 
 def _create_one_queue(
-    name: str, attributes: Mapping[str, str], tags: Mapping[str, str], timeout: float
+    name: str, attributes: Mapping[str, str], tags: Mapping[str, str], timeout: float, progress: Progress | None
 ) -> Plan[dict[str, Any]]:
     params: dict[str, Any] = {"QueueName": name, "tags": dict(tags)}
     if attributes:
         params["Attributes"] = dict(attributes)
     response = yield Call("sqs", "create_queue", params, within(_QUEUE_CREATE, timeout))
     url = response["QueueUrl"]
+    mark(progress, "created", name)
     arn = yield Poll(
         Call("sqs", "get_queue_attributes", {"QueueUrl": url, "AttributeNames": ["QueueArn"]}),
         _queue_arn,
@@ -355,25 +386,32 @@ def _create_one_queue(
         timeout,
         {"QueueDoesNotExist": "not ready"},
     )
+    mark(progress, "confirmed", name)
     return {"name": name, "url": url, "arn": arn}
 
 
 def create_queue(
-    spec: QueueSpec, name: str, tags: Mapping[str, str], dead_letter_name: str | None
+    spec: QueueSpec,
+    name: str,
+    tags: Mapping[str, str],
+    dead_letter_name: str | None,
+    progress: Progress | None = None,
 ) -> Plan[dict[str, Any]]:
     dead_letter = None
     if dead_letter_name is not None:
-        dead_letter = yield from _create_one_queue(dead_letter_name, spec.dead_letter_attributes(), tags, spec.timeout)
+        dead_letter = yield from _create_one_queue(
+            dead_letter_name, spec.dead_letter_attributes(), tags, spec.timeout, progress
+        )
     facts = yield from _create_one_queue(
-        name, spec.queue_attributes(dead_letter["arn"] if dead_letter else None), tags, spec.timeout
+        name, spec.queue_attributes(dead_letter["arn"] if dead_letter else None), tags, spec.timeout, progress
     )
     facts["dead_letter"] = dead_letter
     return facts
 
 
-def _delete_one_queue(name: str, url: str | None, timeout: float) -> Plan[None]:
+def _delete_one_queue(name: str, url: str | None, facts: Mapping[str, Any], timeout: float) -> Plan[None]:
     check_own_name("queue", name)
-    policy = within(_QUEUE_DELETE, timeout)
+    policy = not_found_policy(within(_QUEUE_DELETE, timeout), name, facts, "QueueDoesNotExist")
     try:
         if url is None:
             response = yield Call("sqs", "get_queue_url", {"QueueName": name}, policy)
@@ -386,28 +424,33 @@ def _delete_one_queue(name: str, url: str | None, timeout: float) -> Plan[None]:
 
 def delete_queue(name: str, facts: Mapping[str, Any], timeout: float = DELETE_DEADLINE) -> Plan[None]:
     """Delete the queue, then its dead-letter queue (each by URL when known, else by name)."""
-    yield from _delete_one_queue(name, facts.get("url"), timeout)
+    yield from _delete_one_queue(name, facts.get("url"), facts, timeout)
     dead_letter = facts.get("dead_letter")
     dead_letter_name = facts.get("dead_letter_name")
     if dead_letter:
-        yield from _delete_one_queue(dead_letter["name"], dead_letter["url"], timeout)
+        yield from _delete_one_queue(dead_letter["name"], dead_letter["url"], facts, timeout)
     elif dead_letter_name:
-        yield from _delete_one_queue(dead_letter_name, None, timeout)
+        yield from _delete_one_queue(dead_letter_name, None, facts, timeout)
 
 
 # ---------------------------------------------------------------------------------------------------------
 
 
 def create_plan(
-    spec: Spec, name: str, tags: Mapping[str, str], region: str | None, extra_names: Mapping[str, str]
+    spec: Spec,
+    name: str,
+    tags: Mapping[str, str],
+    region: str | None,
+    extra_names: Mapping[str, str],
+    progress: Progress | None = None,
 ) -> Plan[dict[str, Any]]:
-    """The create plan of any spec."""
+    """The create plan of any spec; it records in ``progress`` which names were created and seen ready."""
     if isinstance(spec, TableSpec):
-        return create_table(spec, name, tags)
+        return create_table(spec, name, tags, progress)
     if isinstance(spec, BucketSpec):
-        return create_bucket(spec, name, tags, region)
+        return create_bucket(spec, name, tags, region, progress)
     if isinstance(spec, QueueSpec):
-        return create_queue(spec, name, tags, extra_names.get("dead_letter_name"))
+        return create_queue(spec, name, tags, extra_names.get("dead_letter_name"), progress)
     raise TypeError(f"unknown spec {type(spec).__name__}")  # pragma: no cover
 
 

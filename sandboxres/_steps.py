@@ -117,7 +117,7 @@ class RetryPolicy:
 
 def retry_wait() -> Any:
     """Backoff for failed calls: 50 ms doubling with jitter, capped at 5 s."""
-    return tenacity.wait_exponential_jitter(initial=0.05, max=5.0, jitter=0.05)
+    return tenacity.wait_exponential(multiplier=0.05, max=5.0) + tenacity.wait_random(0, 0.05)
 
 
 POLL_FIRST_INTERVAL = 0.07

@@ -1,0 +1,117 @@
+"""A resource created but never seen ready is not believed gone on the first "not found".
+
+Right after a create, AWS may answer ResourceNotFoundException / NoSuchBucket / QueueDoesNotExist for a while
+(eventual consistency). When the readiness wait gives up inside that window, the cleanup that follows meets the
+same answer; taking it for "already deleted" would leave the resource behind. The proxy in front of a moto server
+(a process of its own) replays that window; the library's deadline is shorter than the window, so the create fails,
+and the test checks that the cleanup kept trying until the resource was visible, then deleted it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.config import Config
+
+import sandboxres
+from sandboxres import ReadinessTimeoutError
+from sandboxres._target import ENDPOINT_VARIABLES
+from tests.emulators.launch import EmulatorUnavailable, start_emulator
+from tests.support.faultproxy import (
+    AwsError,
+    FaultProxy,
+    Rule,
+    SetTableStatus,
+    bucket_not_found_after_create,
+    queue_not_ready,
+    start_fault_proxy,
+)
+
+WINDOW = 1.5  # seconds the new resource stays invisible
+DEADLINE = "0.4"  # the library's readiness deadline: shorter than the window
+
+
+@pytest.fixture(scope="module")
+def upstream_url() -> Iterator[str]:
+    try:
+        emulator = start_emulator("moto")
+    except EmulatorUnavailable as error:
+        pytest.skip(str(error))
+    with emulator:
+        yield emulator.url
+
+
+@pytest.fixture(scope="module")
+def proxy(upstream_url: str) -> Iterator[FaultProxy]:
+    with start_fault_proxy(upstream_url) as started:
+        yield started
+
+
+@pytest.fixture(autouse=True)
+def through_proxy(monkeypatch: pytest.MonkeyPatch, proxy: FaultProxy) -> Iterator[None]:
+    for name in (*ENDPOINT_VARIABLES, "SANDBOXRES_TARGET", "SANDBOXRES_ENV_FILE", "AWS_ACCESS_KEY_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    for kind in ("TABLE", "BUCKET", "QUEUE"):
+        monkeypatch.setenv(f"SANDBOXRES_{kind}_TIMEOUT", DEADLINE)
+    proxy.clear()
+    yield
+    proxy.clear()
+
+
+def upstream_client(url: str, service: str) -> object:
+    return boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    ).client(service, endpoint_url=url, config=Config(s3={"addressing_style": "path"}))  # type: ignore[call-overload]
+
+
+def statuses(proxy: FaultProxy, service: str, operation: str, name: str) -> list[int | None]:
+    return [r.status for r in proxy.seen(service, operation, name)]
+
+
+def test_table_invisible_after_create_is_still_deleted(proxy: FaultProxy, upstream_url: str) -> None:
+    proxy.add(
+        Rule(SetTableStatus("CREATING"), service="dynamodb", operations="CreateTable"),
+        Rule(
+            AwsError("ResourceNotFoundException", "Requested resource not found"),
+            service="dynamodb",
+            operations=("DescribeTable", "DeleteTable"),
+            for_seconds=WINDOW,
+            after="CreateTable",
+        )
+    )
+    resource = sandboxres.ephemeral_table("unseen")
+    with pytest.raises(ReadinessTimeoutError), resource:
+        pytest.fail("the table never became visible before the deadline")
+    name = resource.lifecycle.name
+    deletes = statuses(proxy, "dynamodb", "DeleteTable", name)
+    assert deletes[0] == 400 and deletes[-1] == 200, f"cleanup believed the first 'not found': {deletes}"
+    tables = upstream_client(upstream_url, "dynamodb").list_tables()["TableNames"]  # type: ignore[attr-defined]
+    assert name not in tables
+
+
+def test_bucket_invisible_after_create_is_still_deleted(proxy: FaultProxy, upstream_url: str) -> None:
+    proxy.add(bucket_not_found_after_create(WINDOW))
+    resource = sandboxres.ephemeral_bucket("unseen")
+    with pytest.raises(ReadinessTimeoutError), resource:
+        pytest.fail("the bucket never became visible before the deadline")
+    name = resource.lifecycle.name
+    deletes = statuses(proxy, "s3", "DeleteBucket", name)
+    assert deletes[0] == 404 and deletes[-1] == 204, f"cleanup believed the first NoSuchBucket: {deletes}"
+    buckets = upstream_client(upstream_url, "s3").list_buckets()["Buckets"]  # type: ignore[attr-defined]
+    assert name not in [b["Name"] for b in buckets]
+
+
+def test_queue_invisible_after_create_is_still_deleted(proxy: FaultProxy, upstream_url: str) -> None:
+    proxy.add(queue_not_ready(WINDOW))
+    resource = sandboxres.ephemeral_queue("unseen")
+    with pytest.raises(ReadinessTimeoutError), resource:
+        pytest.fail("the queue never became visible before the deadline")
+    name = resource.lifecycle.name
+    seen = [r.status for r in proxy.seen("sqs", resource=name) if r.operation in ("GetQueueUrl", "DeleteQueue")]
+    assert 400 in seen and seen[-1] == 200, f"cleanup believed the first QueueDoesNotExist: {seen}"
+    urls = upstream_client(upstream_url, "sqs").list_queues().get("QueueUrls", [])  # type: ignore[attr-defined]
+    assert not [u for u in urls if u.endswith("/" + name)]
