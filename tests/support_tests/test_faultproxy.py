@@ -18,6 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from tests.emulators.launch import Emulator, EmulatorUnavailable, start_emulator
 from tests.support.faultproxy import (
     CONCURRENT_TABLE_LIMIT_MESSAGE,
     TABLE_QUOTA_MESSAGE,
@@ -43,7 +44,6 @@ from tests.support.faultproxy import (
     table_not_found_after_create,
     throttling,
 )
-from tests.support.moto_server import MotoServer, start_moto_server
 
 # Config(retries={"max_attempts": N}) counts *retries* (botocore adds one); total_max_attempts counts attempts.
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"}, s3={"addressing_style": "path"})
@@ -55,13 +55,18 @@ def unique(prefix: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    with start_moto_server() as server:
+def moto() -> Iterator[Emulator]:
+    """moto in a process of its own: an in-process server would share its state with the embedded emulator."""
+    try:
+        server = start_emulator("moto")
+    except EmulatorUnavailable as error:
+        pytest.skip(str(error))
+    with server:
         yield server
 
 
 @pytest.fixture
-def proxy(moto: MotoServer) -> Iterator[FaultProxy]:
+def proxy(moto: Emulator) -> Iterator[FaultProxy]:
     with start_fault_proxy(moto.url) as running:
         yield running
 
@@ -535,7 +540,7 @@ def _soak(proxy: FaultProxy, ddb: Any, requests: int) -> list[str | None]:
     return [r.fault for r in proxy.requests]
 
 
-def test_random_fault_mix_is_seeded(moto: MotoServer) -> None:
+def test_random_fault_mix_is_seeded(moto: Emulator) -> None:
     runs = []
     for _ in range(2):
         with start_fault_proxy(moto.url) as proxy:
