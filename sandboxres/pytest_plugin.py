@@ -201,13 +201,17 @@ def pytest_configure(config: pytest.Config) -> None:
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None and workerinput.get("sandboxres_run_id"):
         session.set_env("SANDBOXRES_RUN_ID", f"{workerinput['sandboxres_run_id']}-{workerinput['workerid']}")
+    if session.sources:
+        try:
+            resolve_target()  # a wrong setting given to pytest stops the run here, before any test or call
+        except ConfigurationError as exc:
+            session.restore_env()
+            raise pytest.UsageError(f"sandboxres: {exc}") from None
     try:
-        if session.sources:
-            resolve_target()  # a wrong setting stops the run here, before any test or call
-        session.run_id = load_env_file(os.environ).get("SANDBOXRES_RUN_ID") or _PROCESS_RUN_ID
-    except ConfigurationError as exc:
-        session.restore_env()
-        raise pytest.UsageError(f"sandboxres: {exc}") from None
+        environ = load_env_file(os.environ)
+    except ConfigurationError:  # a wrong SANDBOXRES_ENV_FILE is reported by the first resource, not here
+        environ = dict(os.environ)
+    session.run_id = environ.get("SANDBOXRES_RUN_ID") or _PROCESS_RUN_ID
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -696,6 +696,34 @@ def test_summary_on_an_external_emulator_shows_endpoints_and_no_credentials(
     assert "summary-secret-value" not in output and "AKIDSUMMARYCHECK" not in output
 
 
+@pytest.mark.parametrize(
+    ("args", "ini", "chosen_by"),
+    [
+        (["--sandboxres-target", "embedded"], {"sandboxres_target": "aws"}, "--sandboxres-target"),
+        ([], {"sandboxres_target": "embedded"}, "ini sandboxres_target"),
+    ],
+)
+def test_summary_says_which_setting_chose_the_target(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, args: list[str], ini: dict[str, str], chosen_by: str
+) -> None:
+    monkeypatch.setenv("SANDBOXRES_TARGET", "aws")  # the weakest setting
+    write_ini(inner, **ini)
+    inner.makepyfile("def test_bucket(sandboxres_bucket):\n    assert sandboxres_bucket('b').name\n")
+    result = inner.runpytest(*args)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["target: embedded (moto server on 127.0.0.1, one per process)", f"chosen by: {chosen_by}; run id: *"]
+    )
+
+
+def test_a_broken_env_file_does_not_stop_runs_that_make_nothing(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SANDBOXRES_ENV_FILE", str(inner.path / "missing.env"))
+    inner.makepyfile("def test_plain():\n    assert True\n")
+    inner.runpytest().assert_outcomes(passed=1)
+
+
 def test_summary_urls_never_carry_credentials() -> None:
     assert _safe_url("http://key:secret@127.0.0.1:4566/path?token=x") == "http://127.0.0.1:4566/path"
     assert _safe_url("https://localhost") == "https://localhost"
