@@ -18,10 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.emulators.launch import start_emulator  # noqa: E402
-
-import sandboxres  # noqa: E402
-from sandboxres import aio  # noqa: E402
+import sandboxres
+from sandboxres import aio
+from tests.emulators.launch import start_emulator
 
 
 def one() -> float:
