@@ -218,10 +218,10 @@ def moto_server_b() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def dynalite() -> Iterator[str]:
-    """The URL of a dynalite process keeping tables CREATING for 1.5 s and DELETING for 0.2 s."""
+    """The URL of a dynalite process keeping tables CREATING for 2 s and DELETING for 0.3 s."""
     launch = _launch()
     try:
-        emulator = launch.start_dynalite(create_ms=1500, delete_ms=200)
+        emulator = launch.start_dynalite(create_ms=2000, delete_ms=300)
     except launch.EmulatorError as error:
         pytest.skip(f"dynalite is not available: {error}")
     try:

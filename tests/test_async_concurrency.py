@@ -136,9 +136,9 @@ def _peak_tables_in_flight(proxy) -> int:
 
 @pytest.fixture
 def slow_dynamodb(monkeypatch, fault_proxy, embedded_url):
-    """The target behind a recording proxy that adds 50 ms to every DynamoDB call, so operations overlap."""
+    """The target behind a recording proxy that adds 80 ms to every DynamoDB call, so operations overlap."""
     proxy = fault_proxy(embedded_url)
-    proxy.add(faultproxy.latency(0.05, "dynamodb"))
+    proxy.add(faultproxy.latency(0.08, "dynamodb"))
     monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
     return proxy
 

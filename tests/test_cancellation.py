@@ -20,7 +20,7 @@ def proxied(monkeypatch, fault_proxy, embedded_url):
 
 @pytest.fixture
 def on_dynalite(monkeypatch, dynalite, raw):
-    """DynamoDB on dynalite (tables stay CREATING for 1.5 s); returns a plain client on it."""
+    """DynamoDB on dynalite (tables stay CREATING for 2 s); returns a plain client on it."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynalite)
     return raw("dynamodb", dynalite)
 
@@ -74,9 +74,8 @@ async def test_cancelled_during_the_readiness_wait(on_dynalite) -> None:
             pytest.fail("the block must not run")
 
     task = asyncio.create_task(use())
-    await _until(lambda: bool(_test_tables(on_dynalite)))
-    (name,) = _test_tables(on_dynalite)
-    assert on_dynalite.describe_table(TableName=name)["Table"]["TableStatus"] == "CREATING"
+    await _until(lambda: bool(_test_tables(on_dynalite)))  # created, and CREATING for 2 s
+    assert resource.lifecycle.state == "creating"  # so the task is waiting for ACTIVE
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -114,33 +113,37 @@ async def test_cancelled_during_use(inventory) -> None:
 
 async def test_wait_for_timeout_during_use(inventory) -> None:
     before = inventory()
+    entered = []
 
     async def use() -> None:
         async with aio.ephemeral_bucket("timed_out") as b:
             await b.client.put_object(Bucket=b.name, Key="k", Body=b"v")
+            entered.append(b.name)
             await asyncio.sleep(60)
 
     with pytest.raises(asyncio.TimeoutError):
-        await asyncio.wait_for(use(), timeout=1.0)
+        await asyncio.wait_for(use(), timeout=2.0)
+    assert entered, "the timeout struck before the block was entered"
     assert inventory() == before
 
 
 async def test_cancelled_during_deletion_still_deletes(on_dynalite) -> None:
     """Deletion is shielded: a cancellation that arrives while the table is DELETING waits for it to go."""
     leaving = asyncio.Event()
+    resource = aio.ephemeral_table("cancel_delete")
 
     async def use() -> None:
-        async with aio.ephemeral_table("cancel_delete"):
+        async with resource:
             leaving.set()
 
     task = asyncio.create_task(use())
     await asyncio.wait_for(leaving.wait(), 30)
-    await _until(lambda: any(
-        on_dynalite.describe_table(TableName=n)["Table"]["TableStatus"] == "DELETING" for n in _test_tables(on_dynalite)
-    ))
+    # The task has left the block and is awaiting the deletion (the table stays DELETING for a while).
+    assert resource.lifecycle.state == "live"
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    assert resource.lifecycle.state == "deleted"
     assert _test_tables(on_dynalite) == []
 
 
