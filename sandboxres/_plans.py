@@ -66,7 +66,8 @@ Progress = MutableMapping[str, set[str]]
 
 
 def mark(progress: Progress | None, stage: str, name: str) -> None:
-    """Record that ``name`` reached ``stage`` ("created": its create call succeeded; "confirmed": seen ready)."""
+    """Record that ``name`` reached ``stage``: "created" (its create call succeeded), "confirmed" (seen ready) or
+    "foreign" (the name turned out to be someone else's: never delete it)."""
     if progress is not None:
         progress.setdefault(stage, set()).add(name)
 
@@ -227,6 +228,7 @@ def create_bucket(
     except ClientError as exc:
         code = error_code(exc)
         if code == "BucketAlreadyExists":
+            mark(progress, "foreign", name)  # someone else's: the cleanup must not touch it
             raise _foreign_bucket(name)(exc) from exc
         if code != "BucketAlreadyOwnedByYou":
             raise
@@ -341,6 +343,8 @@ def empty_bucket(name: str, timeout: float = DELETE_DEADLINE) -> Plan[None]:
 def delete_bucket(name: str, facts: Mapping[str, Any], timeout: float = DELETE_DEADLINE) -> Plan[None]:
     """Delete at once; only a non-empty bucket pays for emptying (then delete again)."""
     check_own_name("bucket", name)
+    if name in facts.get("foreign", ()):
+        return
     for _ in range(10):
         try:
             policy = not_found_policy(within(_BUCKET_DELETE, timeout), name, facts, "NoSuchBucket")

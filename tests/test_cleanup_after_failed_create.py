@@ -1,10 +1,12 @@
-"""A resource created but never seen ready is not believed gone on the first "not found".
+"""What the cleanup after a failed create may and may not assume.
 
-Right after a create, AWS may answer ResourceNotFoundException / NoSuchBucket / QueueDoesNotExist for a while
-(eventual consistency). When the readiness wait gives up inside that window, the cleanup that follows meets the
+A resource created but never seen ready is not believed gone on the first "not found". Right after a create,
+AWS may answer ResourceNotFoundException / NoSuchBucket / QueueDoesNotExist for a while (eventual consistency). When the readiness wait gives up inside that window, the cleanup that follows meets the
 same answer; taking it for "already deleted" would leave the resource behind. The proxy in front of a moto server
 (a process of its own) replays that window; the library's deadline is shorter than the window, so the create fails,
 and the test checks that the cleanup kept trying until the resource was visible, then deleted it.
+
+A bucket name that turned out to be someone else's (BucketAlreadyExists) is never sent a delete.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pytest
 from botocore.config import Config
 
 import sandboxres
-from sandboxres import ReadinessTimeoutError
+from sandboxres import ForeignResourceError, ReadinessTimeoutError
 from sandboxres._target import ENDPOINT_VARIABLES
 from tests.emulators.launch import EmulatorUnavailable, start_emulator
 from tests.support.faultproxy import (
@@ -24,6 +26,7 @@ from tests.support.faultproxy import (
     FaultProxy,
     Rule,
     SetTableStatus,
+    aws_error,
     bucket_not_found_after_create,
     queue_not_ready,
     start_fault_proxy,
@@ -115,3 +118,14 @@ def test_queue_invisible_after_create_is_still_deleted(proxy: FaultProxy, upstre
     assert 400 in seen and seen[-1] == 200, f"cleanup believed the first QueueDoesNotExist: {seen}"
     urls = upstream_client(upstream_url, "sqs").list_queues().get("QueueUrls", [])  # type: ignore[attr-defined]
     assert not [u for u in urls if u.endswith("/" + name)]
+
+
+def test_someone_elses_bucket_is_never_deleted(proxy: FaultProxy) -> None:
+    proxy.add(aws_error("s3", "CreateBucket", "BucketAlreadyExists", "The requested bucket name is not available", 409))
+    resource = sandboxres.ephemeral_bucket("taken")
+    with pytest.raises(ForeignResourceError), resource:
+        pytest.fail("the name is taken")
+    name = resource.lifecycle.name
+    assert statuses(proxy, "s3", "CreateBucket", name) == [409]
+    touched = [r.operation for r in proxy.seen("s3", resource=name) if r.operation != "CreateBucket"]
+    assert touched == [], f"a foreign bucket was touched: {touched}"
