@@ -1,10 +1,11 @@
 """What the cleanup after a failed create may and may not assume.
 
 A resource created but never seen ready is not believed gone on the first "not found". Right after a create,
-AWS may answer ResourceNotFoundException / NoSuchBucket / QueueDoesNotExist for a while (eventual consistency). When the readiness wait gives up inside that window, the cleanup that follows meets the
-same answer; taking it for "already deleted" would leave the resource behind. The proxy in front of a moto server
-(a process of its own) replays that window; the library's deadline is shorter than the window, so the create fails,
-and the test checks that the cleanup kept trying until the resource was visible, then deleted it.
+AWS may answer ResourceNotFoundException / NoSuchBucket / QueueDoesNotExist for a while (eventual consistency).
+When the readiness wait gives up inside that window, the cleanup that follows meets the same answer; taking it
+for "already deleted" would leave the resource behind. The proxy in front of a moto server (a process of its
+own) replays that window; the library's deadline is shorter than the window, so the create fails, and the test
+checks that the cleanup kept trying until the resource was visible, then deleted it.
 
 A bucket name that turned out to be someone else's (BucketAlreadyExists) is never sent a delete.
 """
