@@ -59,7 +59,7 @@ start dynalite dynalite --create-ms 500 --delete-ms 500
 start sqs sqs
 # s3rver 3 makes ListObjectsV2 continuation tokens with DES, which Node 17+ only has in OpenSSL's legacy provider:
 # without it every listing of more than 1,000 keys fails with InternalError.
-NODE_OPTIONS="--openssl-legacy-provider" start s3rver s3rver
+start s3rver s3rver
 
 unset AWS_ENDPOINT_URL AWS_PROFILE AWS_SESSION_TOKEN SANDBOXRES_ENV_FILE
 export SANDBOXRES_TARGET=emulator

@@ -444,7 +444,11 @@ def start_s3rver(*, startup_timeout: float = DEFAULT_STARTUP_TIMEOUT) -> Emulato
     workdir = tempfile.TemporaryDirectory(prefix="s3rver-")
     script = NODE_MODULES / "s3rver" / "bin" / "s3rver.js"
     command = [str(node), str(script), "-d", workdir.name, "-a", "127.0.0.1", "-p", "0", "-s"]
-    return _spawn("s3rver", command, startup_timeout=startup_timeout, workdir=workdir)
+    # s3rver's continuation tokens use DES, which Node 17+ offers only with OpenSSL's legacy provider: without it,
+    # listing past 1,000 keys fails with InternalError.
+    options = " ".join(filter(None, [os.environ.get("NODE_OPTIONS", ""), "--openssl-legacy-provider"]))
+    env = dict(os.environ, NODE_OPTIONS=options)
+    return _spawn("s3rver", command, startup_timeout=startup_timeout, workdir=workdir, env=env)
 
 
 def start_emulator(
