@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The fast part of the suite on the oldest and the newest supported Python (3.10 and 3.13), each in a throw-away
-# venv with the package and its test extras installed by pip from the declared lower bounds. The interpreters come
-# from pyenv (the newest installed patch release of each); a missing one is skipped with a message.
+# venv where pip resolves the package's dependencies and its `test` extra (pytest, its plugins, hypothesis) from
+# the declared lower bounds; the versions it picked are printed. The extra's static-analysis and
+# documentation tools are left out: this part does not run them (10-lint.sh and 60-docs.sh do). Both venvs are
+# installed concurrently from one wheel. The interpreters come from pyenv (the newest installed patch release of
+# each); a missing one is skipped with a message.
 #
 # The fast part: the pure modules (names, targets, specs), the table options through both front doors, the
 # pytest plugin (pytester; the pytest-asyncio and pytest-xdist versions matter here), the unittest integration
@@ -14,10 +17,18 @@ VERSIONS=(3.10 3.13)
 FAST_PATTERNS=(tests/test_naming.py tests/test_target*.py tests/test_specs*.py tests/test_table_options.py
   tests/test_pytest_plugin.py tests/test_unittest_integration.py)
 EXAMPLES=(record_store upload_notifier)
-KEY_PACKAGES='^(boto3|botocore|aioboto3|aiobotocore|moto|tenacity|python-dotenv|pytest|pytest-asyncio|pytest-xdist)=='
+KEY_PACKAGES="^(boto3|botocore|aioboto3|aiobotocore|moto|tenacity|python-dotenv|hypothesis|pytest|pytest-[a-z]+)=="
 
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+installers=()
+finish() {
+  for pid in "${installers[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap finish EXIT
 
 # find_python X.Y: the newest pyenv-installed X.Y.* interpreter (else pythonX.Y on PATH); empty when none
 find_python() {
@@ -41,30 +52,65 @@ find_python() {
 fast_paths=()
 for pattern in "${FAST_PATTERNS[@]}"; do
   for path in $pattern; do
-    [ -e "$path" ] && fast_paths+=("$path")
+    if [ -e "$path" ]; then
+      fast_paths+=("$path")
+    fi
   done
+done
+
+# The `test` extra with its declared bounds, less the static-analysis and documentation tools.
+runners_py='
+import re, tomllib
+with open("pyproject.toml", "rb") as handle:
+    extra = tomllib.load(handle)["project"]["optional-dependencies"]["test"]
+tools = re.compile(r"(ruff|mypy|mkdocs|mkdocstrings|griffe)\b|[A-Za-z0-9_.-]*-stubs\b", re.IGNORECASE)
+print("\n".join(r for r in extra if not tools.match(r.strip())))
+'
+mapfile -t runners < <(python -c "$runners_py")
+if ! printf '%s\n' "${runners[@]}" | grep -qiE '^pytest\b'; then
+  echo "python-versions: no pytest requirement found in the test extra of pyproject.toml" >&2
+  exit 1
+fi
+if ! python -m pip wheel -q --no-deps -w "$work/wheel" "$ROOT" >"$work/wheel.log" 2>&1; then
+  cat "$work/wheel.log"
+  exit 1
+fi
+wheel="$(ls "$work"/wheel/sandboxres-*.whl)"
+
+declare -A interpreter installer
+for version in "${VERSIONS[@]}"; do
+  interpreter[$version]="$(find_python "$version")"
+  if [ -z "${interpreter[$version]}" ]; then
+    continue
+  fi
+  venv="$work/py$version"
+  ("${interpreter[$version]}" -m venv "$venv" && "$venv/bin/python" -m pip install -q "$wheel" "${runners[@]}") \
+    >"$work/pip-$version.log" 2>&1 &
+  installer[$version]=$!
+  installers+=("$!")
 done
 
 status=0
 for version in "${VERSIONS[@]}"; do
-  python_bin="$(find_python "$version")"
+  python_bin="${interpreter[$version]}"
   if [ -z "$python_bin" ]; then
     echo "=== Python $version: SKIPPED, no interpreter (pyenv install $version, or put python$version on PATH)"
     continue
   fi
   echo "=== Python $version: $("$python_bin" -c 'import sys; print(sys.version.split()[0])') ($python_bin)"
   venv="$work/py$version"
-  if ! "$python_bin" -m venv "$venv" || ! "$venv/bin/python" -m pip install -q "$ROOT[test]" \
-    >"$work/pip-$version.log" 2>&1; then
-    echo "=== Python $version: FAILED to install sandboxres[test]"
+  if ! wait "${installer[$version]}"; then
+    echo "=== Python $version: FAILED to install sandboxres with ${runners[*]}"
     tail -n 30 "$work/pip-$version.log"
     status=1
     continue
   fi
-  echo "resolved: $("$venv/bin/python" -m pip list --format=freeze 2>/dev/null | grep -iE "$KEY_PACKAGES" | tr '\n' ' ')"
+  resolved="$("$venv/bin/python" -m pip list --format=freeze 2>/dev/null | grep -iE "$KEY_PACKAGES" | tr '\n' ' ')"
+  echo "resolved: $resolved"
   "$venv/bin/python" -m pytest -n 2 -q -p no:cacheprovider -m "not slow" "${fast_paths[@]}" "$@" || status=1
   for example in "${EXAMPLES[@]}"; do
-    (cd "examples/$example" && env -u AWS_ENDPOINT_URL -u SANDBOXRES_TARGET "$venv/bin/python" -m pytest -q \
+    (cd "examples/$example" && env -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_DYNAMODB -u AWS_ENDPOINT_URL_S3 \
+      -u AWS_ENDPOINT_URL_SQS -u SANDBOXRES_TARGET "$venv/bin/python" -m pytest -q \
       -p no:cacheprovider) || status=1
   done
 done
