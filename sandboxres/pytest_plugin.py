@@ -193,11 +193,15 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     session = _Session(stats_at_start=STATS.as_dict(), live_at_start={id(lc) for lc in _registry.live()})
     config.stash[_SESSION] = session
-    for option, variable in (("sandboxres_target", "SANDBOXRES_TARGET"), ("sandboxres_keep", "SANDBOXRES_KEEP")):
-        value, source = _setting(config, option)
-        if value is not None:
-            session.set_env(variable, value)
-            session.sources[variable] = source
+    try:
+        for option, variable in (("sandboxres_target", "SANDBOXRES_TARGET"), ("sandboxres_keep", "SANDBOXRES_KEEP")):
+            value, source = _setting(config, option)
+            if value is not None:
+                session.set_env(variable, value)
+                session.sources[variable] = source
+    except pytest.UsageError:
+        session.restore_env()
+        raise
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None and workerinput.get("sandboxres_run_id"):
         session.set_env("SANDBOXRES_RUN_ID", f"{workerinput['sandboxres_run_id']}-{workerinput['workerid']}")

@@ -514,7 +514,12 @@ def test_target_precedence(
     [
         (["--sandboxres-target", "cloud"], {}, {}, "*invalid choice: 'cloud'*"),
         ([], {"sandboxres_target": "cloud"}, {}, "*ini setting sandboxres_target='cloud' is not one of*"),
-        ([], {"sandboxres_keep": "maybe"}, {}, "*ini setting sandboxres_keep='maybe' is not true or false*"),
+        (
+            ["--sandboxres-target", "embedded"],
+            {"sandboxres_keep": "maybe"},
+            {"SANDBOXRES_TARGET": "aws"},
+            "*ini setting sandboxres_keep='maybe' is not true or false*",
+        ),
         (["--sandboxres-target", "emulator"], {}, {}, "*sandboxres: SANDBOXRES_TARGET=emulator needs an endpoint*"),
         (
             ["--sandboxres-target", "aws"],
