@@ -33,6 +33,7 @@ import sandboxres
 import sandboxres.aio
 from sandboxres import _embedded
 from sandboxres._drivers import TABLE_SLOTS
+from sandboxres._guards import CI_VARIABLES
 from sandboxres._target import ENDPOINT_VARIABLES
 
 _ROOT = str(Path(__file__).resolve().parents[1])
@@ -52,14 +53,16 @@ _ENV_PREFIXES = ("SANDBOXRES_", "AWS_")
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No SANDBOXRES_* / AWS_* / endpoint variable during the test; ``os.environ`` restored afterwards.
+    """No SANDBOXRES_* / AWS_* / endpoint / CI variable during the test; ``os.environ`` restored afterwards.
+
+    The CI variables go too (CI runs this suite with ``CI=true``): a test of the CI guard sets them itself.
 
     Restoring the whole snapshot also undoes what the library itself wrote (a ``SANDBOXRES_ENV_FILE`` is
     loaded into ``os.environ``).
     """
     snapshot = dict(os.environ)
     for name in list(os.environ):
-        if name.startswith(_ENV_PREFIXES) or name in ENDPOINT_VARIABLES:
+        if name.startswith(_ENV_PREFIXES) or name in ENDPOINT_VARIABLES or name in CI_VARIABLES:
             monkeypatch.delenv(name)
     yield
     for name in [n for n in os.environ if n not in snapshot]:
