@@ -94,6 +94,11 @@ class ResourceLifecycle:
         _registry.unregister(self)
         _registry.count(deleted=1)
 
+    def abandoned(self) -> None:
+        """Nothing was ever sent for this resource (its clients could not be opened): forget it."""
+        self.state = "deleted"
+        _registry.unregister(self)
+
     def cleanup_failed(self, error: BaseException) -> CleanupError:
         """Record a failed deletion: the resource stays registered (an exit handler may try again)."""
         _registry.count(left_behind=1)

@@ -15,6 +15,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 from typing import Literal
 
 from dotenv import dotenv_values
@@ -103,6 +104,14 @@ class Target:
         }
 
 
+def _checked_url(variable: str, url: str) -> str:
+    """``url`` when it is an http(s) URL with a host; otherwise a ConfigurationError naming the variable."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"{variable}={url!r} is not an http(s) URL such as http://127.0.0.1:5000")
+    return url.strip()
+
+
 def load_env_file(environ: Mapping[str, str]) -> dict[str, str]:
     """``environ`` plus the values of ``SANDBOXRES_ENV_FILE`` (a dotenv file) that ``environ`` does not set."""
     path = environ.get("SANDBOXRES_ENV_FILE")
@@ -138,7 +147,7 @@ def resolve_target(environ: Mapping[str, str] | None = None, *, sdk_region: str 
     for service, names in _ENDPOINT_VARS.items():
         for name in (*names, "AWS_ENDPOINT_URL"):
             if environ.get(name):
-                endpoints[service] = environ[name]
+                endpoints[service] = _checked_url(name, environ[name])
                 sources[f"endpoint:{service}"] = name
                 break
         else:

@@ -99,7 +99,11 @@ class AsyncEphemeral(Generic[H]):
     async def _delete_now(self) -> CleanupError | None:
         try:
             plan = self.lifecycle.delete_plan()
-            if plan is None or self._driver is None:
+            if plan is None:
+                return None
+            if self._driver is None:  # failed before its first call: nothing can exist
+                plan.close()
+                self.lifecycle.abandoned()
                 return None
             try:
                 async with self._slot():

@@ -79,6 +79,9 @@ def test_aws_alone_uses_the_sdk_defaults() -> None:
         ({"SANDBOXRES_TARGET": "emulator"}, "needs an endpoint"),
         ({"SANDBOXRES_TARGET": "staging"}, "not one of"),
         ({"SANDBOXRES_ENV_FILE": "/nonexistent/sandboxres.env"}, "not a readable file"),
+        ({"AWS_ENDPOINT_URL": "localhost:4566"}, "AWS_ENDPOINT_URL='localhost:4566' is not an http"),
+        ({"AWS_ENDPOINT_URL_S3": "ftp://127.0.0.1:9000"}, "AWS_ENDPOINT_URL_S3='ftp://127.0.0.1:9000'"),
+        ({"SQS_ENDPOINT": "http://"}, "SQS_ENDPOINT='http://' is not an http"),
     ],
 )
 def test_unusable_settings_are_configuration_errors(environ: dict, message: str) -> None:
@@ -241,3 +244,15 @@ async def test_sync_and_async_share_the_embedded_emulator(raw) -> None:
             described = await async_table.client.describe_table(TableName=sync_table.name)
             assert described["Table"]["TableArn"] == sync_table.arn
             await asyncio.to_thread(sync_table.client.describe_table, TableName=async_table.name)
+
+
+@pytest.mark.parametrize("door", [sandboxres.ephemeral_queue, sandboxres.aio.ephemeral_queue])
+def test_a_malformed_endpoint_registers_and_sends_nothing(door, monkeypatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "htp:/not a url")
+    resource = door("malformed")
+    with pytest.raises(ConfigurationError, match="AWS_ENDPOINT_URL"):
+        outcome = resource.create()
+        if asyncio.iscoroutine(outcome):
+            asyncio.run(outcome)
+    assert resource.lifecycle.state == "new"
+    assert resource.lifecycle not in sandboxres._registry.live()
