@@ -3,9 +3,9 @@
 A resource created but never seen ready is not believed gone on the first "not found". Right after a create,
 AWS may answer ResourceNotFoundException / NoSuchBucket / QueueDoesNotExist for a while (eventual consistency).
 When the readiness wait gives up inside that window, the cleanup that follows meets the same answer; taking it
-for "already deleted" would leave the resource behind. The proxy in front of a moto server (a process of its
-own) replays that window; the library's deadline is shorter than the window, so the create fails, and the test
-checks that the cleanup kept trying until the resource was visible, then deleted it.
+for "already deleted" would leave the resource behind. The proxy in front of the suite's moto_server process
+replays that window; the library's deadline is shorter than the window, so the create fails, and the test checks
+that the cleanup kept trying until the resource was visible, then deleted it.
 
 A bucket name that turned out to be someone else's (BucketAlreadyExists) is never sent a delete.
 """
@@ -21,7 +21,6 @@ from botocore.config import Config
 import sandboxres
 from sandboxres import ForeignResourceError, ReadinessTimeoutError
 from sandboxres._target import ENDPOINT_VARIABLES
-from tests.emulators.launch import EmulatorUnavailable, start_emulator
 from tests.support.faultproxy import (
     AwsError,
     FaultProxy,
@@ -38,19 +37,15 @@ DEADLINE = "0.4"  # the library's readiness deadline: shorter than the window
 
 
 @pytest.fixture(scope="module")
-def upstream_url() -> Iterator[str]:
-    try:
-        emulator = start_emulator("moto")
-    except EmulatorUnavailable as error:
-        pytest.skip(str(error))
-    with emulator:
-        yield emulator.url
-
-
-@pytest.fixture(scope="module")
-def proxy(upstream_url: str) -> Iterator[FaultProxy]:
-    with start_fault_proxy(upstream_url) as started:
+def proxy(moto_server: str) -> Iterator[FaultProxy]:
+    with start_fault_proxy(moto_server) as started:
         yield started
+
+
+@pytest.fixture
+def upstream_url(moto_server: str) -> str:
+    """The moto server process itself (``moto_server`` in the conftest), not through the proxy."""
+    return moto_server
 
 
 @pytest.fixture(autouse=True)
