@@ -241,6 +241,14 @@ def _other_region(facts: dict[str, Any], target: Target) -> bool:
     return bool(region and target.region and region != target.region)
 
 
+_WORKER_SUFFIX = re.compile(r"-gw\d+$")
+
+
+def same_run(tagged: str, wanted: str) -> bool:
+    """``tagged`` is run ``wanted``, or one of its pytest-xdist workers (``<run id>-gw<N>``)."""
+    return tagged == wanted or (_WORKER_SUFFIX.search(tagged) is not None and _WORKER_SUFFIX.sub("", tagged) == wanted)
+
+
 def sweep(
     *,
     older_than: str | float | timedelta | None = None,
@@ -297,7 +305,7 @@ def sweep(
         if not verdict.ours or verdict.created_at is None or verdict.run_id is None:
             return Ignored(kind, name, f"not the library's: {verdict.problem}")
         age = _age(verdict.created_at, now)
-        if run_id is not None and verdict.run_id != run_id:
+        if run_id is not None and not same_run(verdict.run_id, run_id):
             return Ignored(kind, name, f"run {verdict.run_id}, not {run_id}")
         if age_limit is not None and age < age_limit:
             return Ignored(kind, name, f"only {age:.0f} s old")

@@ -15,8 +15,8 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 from typing import Literal
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 

@@ -342,3 +342,21 @@ def test_cli_progress_shows_on_long_phases_only(capsys: pytest.CaptureFixture[st
     line(SweepProgress("delete", 4, 40))  # less than a second later: quiet
     line(SweepProgress("delete", 40, 40))  # the end of a phase that showed progress
     assert capsys.readouterr().err.splitlines() == ["sweep: deleted or tried 3/40", "sweep: deleted or tried 40/40"]
+
+
+@pytest.mark.parametrize(
+    "tagged, wanted, same",
+    [
+        ("ci-7", "ci-7", True),
+        ("ci-7-gw0", "ci-7", True),
+        ("ci-7-gw12", "ci-7", True),
+        ("ci-70", "ci-7", False),
+        ("ci-7-gwx", "ci-7", False),
+        ("ci-7", "ci-7-gw0", False),
+        ("other-gw0", "ci-7", False),
+    ],
+)
+def test_a_run_id_also_selects_its_xdist_workers(tagged: str, wanted: str, same: bool) -> None:
+    from sandboxres._sweeper import same_run
+
+    assert same_run(tagged, wanted) is same
