@@ -4,4 +4,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck disable=SC1091
 . "$ROOT/scripts/setup.sh"
+# The embedded emulator unless a target is chosen explicitly (endpoint variables alone do not redirect this job).
+export SANDBOXRES_TARGET="${SANDBOXRES_TARGET:-embedded}"
 exec sandboxres check "$@"
