@@ -82,7 +82,7 @@ class Holdings:
     def all(self) -> frozenset[str]:
         return self.tables | self.buckets | self.queues
 
-    def library_names(self) -> frozenset[str]:
+    def prefixed_names(self) -> frozenset[str]:
         """Names with the library's prefixes (case-sensitive)."""
         return frozenset(
             [n for n in self.tables | self.queues if n.startswith("test_")]

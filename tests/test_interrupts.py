@@ -47,7 +47,7 @@ def expected_status(name: str) -> int:
 
 
 def interrupted_cleanly(url: str, outcome: int, name: str, stderr: str) -> None:
-    left = holdings(url).library_names()
+    left = holdings(url).prefixed_names()
     assert not left, f"left behind after {name}: {sorted(left)}\n{stderr}"
     assert outcome == expected_status(name), f"exit status {outcome} after {name}:\n{stderr}"
 
@@ -88,7 +88,7 @@ def test_signal_during_create_call(
     proxy.add(Rule(slow, service=service, operations=operation, times=1))
     with child([script("hold.py"), "--kinds", kind], child_env(proxy.url)) as program:
         assert slow.started.wait(60), f"the child never sent {operation}:\n{program.stderr}"
-        assert holdings(emulator).library_names(), "the create call has not reached the emulator"
+        assert holdings(emulator).prefixed_names(), "the create call has not reached the emulator"
         program.send(SIGNALS[signal_name])
         outcome = program.finish()
         slow.release.set()
@@ -134,7 +134,7 @@ def test_signal_during_readiness_wait(
             if program.process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the child never waited on {probe}:\n{program.stderr}")
             time.sleep(0.02)
-        assert holdings(emulator).library_names()
+        assert holdings(emulator).prefixed_names()
         program.send(SIGNALS[signal_name])
         outcome = program.finish()
     assert "READY" not in "".join(program.stdout)
@@ -163,7 +163,7 @@ def test_sigterm_handler_only_while_resources_are_live(emulator: str) -> None:
     ], program.stderr
     # the worker's queue was left live: the exit cleanup deleted it
     assert "deleted at exit 1 resource(s)" in program.stderr
-    assert not holdings(emulator).library_names()
+    assert not holdings(emulator).prefixed_names()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def test_exit_deletes_and_reports_what_is_still_registered(emulator: str, api: s
     assert "deleted at exit 3 resource(s) still live" in program.stderr
     for name in names[:3]:  # table, bucket, queue (the dead-letter queue goes with its queue)
         assert name in program.stderr
-    assert not holdings(emulator).library_names()
+    assert not holdings(emulator).prefixed_names()
 
 
 def test_exit_cleanup_runs_before_the_embedded_emulator_stops() -> None:
@@ -209,7 +209,7 @@ def test_exit_cleanup_moves_after_a_late_embedded_emulator(emulator: str) -> Non
     assert "deleted at exit 2 resource(s) still live" in program.stderr
     assert late[0] in program.stderr
     assert "gone with the embedded emulator" not in program.stderr
-    assert not holdings(emulator).library_names()
+    assert not holdings(emulator).prefixed_names()
 
 
 def test_exit_cleanup_is_bounded_and_reports_what_it_could_not_delete(
@@ -243,7 +243,7 @@ def test_sigterm_with_nothing_live_keeps_the_default_action(emulator: str) -> No
         outcome = program.finish()
     assert outcome == -signal.SIGTERM
     assert "Traceback" not in program.stderr
-    assert not holdings(emulator).library_names()
+    assert not holdings(emulator).prefixed_names()
 
 
 def test_exit_cleanup_reports_a_dead_emulator_without_retrying(
