@@ -41,6 +41,7 @@ from tests.support.faultproxy import (
     service_unavailable,
     start_fault_proxy,
     table_creating,
+    table_deleting,
     table_limit_exceeded,
     table_not_found_after_create,
     throttling,
@@ -249,6 +250,24 @@ def test_delete_waits_while_table_creating(run: Runner, proxy: FaultProxy, upstr
     assert deletes[0].fault is not None and deletes[0].started < ready, "the delete started while CREATING"
     assert deletes[-1].fault is None and deletes[-1].started >= ready, "and was retried until it went through"
     assert resource.lifecycle.state == "deleted"
+    nothing_left(upstream)
+
+
+def test_a_table_still_deleting_after_its_deadline_is_not_a_leak(
+    run: Runner, proxy: FaultProxy, upstream: TargetView
+) -> None:
+    """DeleteTable accepted, the table DELETING longer than the resource's deadline: no CleanupError (the
+    table goes away on its own), but the library did wait up to that deadline."""
+    proxy.add(table_deleting(2.0))
+    with run.lifecycle("table", "slowdelete", timeout=0.5) as table:
+        name = table.name
+    deletes = calls(proxy, "table", "DeleteTable", name)
+    probes = calls(proxy, "table", "DescribeTable", name)
+    assert len(deletes) == 1 and deletes[0].fault is not None, "DeleteTable answered DELETING once"
+    after = [p for p in probes if p.started >= deletes[0].started]
+    assert len(after) >= 2, "the library polled for the table to go"
+    assert after[-1].started - deletes[0].started >= 0.4, "and kept polling up to its deadline"
+    time.sleep(2.0)
     nothing_left(upstream)
 
 
