@@ -18,7 +18,7 @@ From Python::
 From a shell (prints the URL as the first line of stdout, runs until SIGTERM / SIGINT)::
 
     python tests/emulators/launch.py dynalite --create-ms 2000
-    python -m tests.emulators.launch sqs --url-file /tmp/sqs.url &
+    python -m tests.emulators.launch sqs --url-file sqs.url &
 
 Every server binds to 127.0.0.1 on a port chosen by the OS. The node packages are installed into
 ``tests/emulators/node_modules`` on first use (``npm install``). This module uses the standard library only,
