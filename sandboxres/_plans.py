@@ -76,7 +76,7 @@ def not_found_policy(policy: RetryPolicy, name: str, facts: Mapping[str, Any], c
     """``policy``, retrying ``code`` (not found) for UNSEEN_GRACE when ``name`` was created but never seen ready."""
     if name not in facts.get("created", ()) or name in facts.get("confirmed", ()):
         return policy
-    return replace(policy, racy=policy.racy | {code}, racy_deadline=max(policy.racy_deadline or 0.0, UNSEEN_GRACE))
+    return replace(policy, racy=policy.racy | {code}, code_deadlines=(*policy.code_deadlines, (code, UNSEEN_GRACE)))
 
 
 def check_own_name(kind: Kind, name: str) -> None:

@@ -98,11 +98,13 @@ class RetryPolicy:
 
     ``racy_deadline``, when set, lets the racy codes be retried longer than ``deadline``: a delete that meets a
     resource still being created must wait for it, however short the resource's own timeout, or leak it.
+    ``code_deadlines`` gives single racy codes a deadline of their own (it wins over ``racy_deadline``).
     """
 
     racy: frozenset[str] = frozenset()
     deadline: float = 120.0
     racy_deadline: float | None = None
+    code_deadlines: tuple[tuple[str, float], ...] = ()
 
     def should_retry(self, exc: BaseException) -> bool:
         return is_transient(exc) or (isinstance(exc, ClientError) and error_code(exc) in self.racy)
@@ -110,8 +112,10 @@ class RetryPolicy:
     def stop(self, state: tenacity.RetryCallState) -> bool:
         """tenacity's stop condition: past ``deadline``, or past ``racy_deadline`` when the last error is racy."""
         exc = state.outcome.exception() if state.outcome else None
-        racy = isinstance(exc, ClientError) and error_code(exc) in self.racy and not is_transient(exc)
-        limit = self.racy_deadline if racy and self.racy_deadline is not None else self.deadline
+        limit = self.deadline
+        if isinstance(exc, ClientError) and error_code(exc) in self.racy and not is_transient(exc):
+            own = dict(self.code_deadlines).get(error_code(exc))
+            limit = own if own is not None else self.racy_deadline if self.racy_deadline is not None else limit
         return (state.seconds_since_start or 0.0) >= limit
 
 
