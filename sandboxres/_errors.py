@@ -18,16 +18,20 @@ credentials.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
-from ._redact import redact
+from ._redact import redact, scrub_exception
 
 
 class SandboxresError(Exception):
-    """Base class of every error raised by sandboxres. Its text, args and repr never show credentials."""
+    """Base class of every error raised by sandboxres. Its text, args and repr never show credentials, nor do
+    those of the exceptions it chains: the exception being handled where it is made (which becomes its
+    ``__context__``, usually its ``__cause__`` too) is redacted in place."""
 
     def __init__(self, *args: object) -> None:
         super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
+        scrub_exception(sys.exc_info()[1])
 
     def __str__(self) -> str:
         return redact(super().__str__())
@@ -93,6 +97,8 @@ class CleanupError(ResourceError):
             "Remove it with `sandboxres sweep --yes` once the cause is fixed.",
         )
         self.errors = list(errors)
+        for error in self.errors:
+            scrub_exception(error)
 
 
 def attach_cleanup_failure(exc: BaseException, failure: CleanupError) -> None:

@@ -16,6 +16,7 @@ from . import _registry
 from ._errors import CleanupError, attach_cleanup_failure
 from ._handles import CLIENT_OF
 from ._plans import create_plan, delete_plan, label_of, resource_tags
+from ._redact import scrub_exception
 from ._specs import QueueSpec, Spec
 from ._steps import Plan, as_resource_error
 from ._target import Target
@@ -114,6 +115,8 @@ class ResourceLifecycle:
         """Raise the error for a failed creation (named after the resource), with any cleanup failure attached."""
         failure = self.failure(exc)
         self.report(failure, cleanup)
+        for raised in (failure, exc):  # the SDK error it chains may carry what an emulator echoed
+            scrub_exception(raised)
         if failure is exc:
             raise exc
         raise failure from exc

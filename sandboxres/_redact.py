@@ -8,7 +8,12 @@ Two layers, both applied by :func:`redact`:
   also URL-encoded;
 - *shapes*: whatever follows ``Credential=`` in a SigV4 ``Authorization`` header or a presigned URL, security
   token headers and query parameters (botocore logs them at DEBUG), ``SecretAccessKey`` / ``SessionToken``
-  fields of STS responses, and AWS access key ids (``AKIA...``, ``ASIA...``).
+  fields of STS responses, AWS access key ids (``AKIA...``, ``ASIA...``) and the ``user:password@`` part of
+  URLs.
+
+:func:`scrub_exception` redacts, in place, the arguments of an exception and of every exception it chains
+(``__cause__``, ``__context__``, the failures a cleanup error holds): a traceback printed by Python or pytest
+shows the chained SDK error too, and an emulator may echo request headers in its error message.
 
 :func:`install_log_redaction` wraps the logging record factory so that every record of the SDK, HTTP and
 sandboxres loggers is redacted when it is created, before any handler (or pytest's ``caplog``) sees it.
@@ -21,7 +26,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -56,6 +61,8 @@ _SHAPES: tuple[re.Pattern[str], ...] = (
         r"|aws_session_token)['\"]?\s*(?:[:=>]|=>)\s*b?['\"]?)[A-Za-z0-9/+=%]{8,}",
     ),
 )
+# The user information of a URL (``scheme://user:password@host``), wherever a URL appears.
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s'\"<>]+@")
 _ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{12,124}\b")
 
 _remembered: set[str] = set()
@@ -93,7 +100,62 @@ def redact(text: str) -> str:
             text = text.replace(encoded, MASK)
     for shape in _SHAPES:
         text = shape.sub(lambda match: match.group(1) + MASK, text)
+    text = _URL_USERINFO.sub(lambda match: match.group(1) + MASK + "@", text)
     return _ACCESS_KEY_ID.sub(MASK, text)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its ``user:password@`` part (if any) masked; a URL without one is returned unchanged."""
+    return _URL_USERINFO.sub(lambda match: match.group(1) + MASK + "@", url) if url else url
+
+
+def _redact_value(value: Any) -> Any:
+    """Strings redacted, also inside tuples, lists and dicts (the shapes exception arguments take)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, tuple):
+        return tuple(_redact_value(v) for v in value)
+    if isinstance(value, list):
+        return [_redact_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _redact_value(v) for k, v in value.items()}
+    return value
+
+
+def _chained(exc: BaseException) -> Iterable[BaseException]:
+    yield from (e for e in (exc.__cause__, exc.__context__) if e is not None)
+    yield from (e for e in getattr(exc, "errors", None) or () if isinstance(e, BaseException))
+    yield from (e for e in getattr(exc, "sandboxres_cleanup_errors", None) or () if isinstance(e, BaseException))
+    yield from (e for e in getattr(exc, "exceptions", None) or () if isinstance(e, BaseException))
+
+
+def scrub_exception(exc: BaseException | None) -> None:
+    """Redact, in place, the arguments (and notes) of ``exc`` and of every exception it chains.
+
+    SDK errors keep their type, code and (redacted) message: botocore's ``ClientError`` also has the message
+    of its ``response`` redacted, a ``BotoCoreError`` the values it was formatted from.
+    """
+    seen: set[int] = set()
+    pending = [exc] if exc is not None else []
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        try:
+            cleaned = _redact_value(current.args)
+            if cleaned != current.args:
+                current.args = cleaned
+            notes = getattr(current, "__notes__", None)
+            if isinstance(notes, list):
+                notes[:] = [_redact_value(note) for note in notes]
+            for attribute in ("kwargs", "response"):  # BotoCoreError's format values; ClientError's response
+                value = getattr(current, attribute, None)
+                if isinstance(value, dict):
+                    setattr(current, attribute, _redact_value(value))
+        except Exception:  # an exception type that refuses new attributes: its chain is still walked
+            pass
+        pending.extend(_chained(current))
 
 
 def _redacts(logger_name: str) -> bool:

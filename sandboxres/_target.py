@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
 from ._errors import ConfigurationError
+from ._redact import redact, redact_url
 
 TargetKind = Literal["embedded", "emulator", "aws"]
 Service = Literal["dynamodb", "dynamodbstreams", "s3", "sqs", "sts"]
@@ -99,9 +100,13 @@ class Target:
             "run_id": self.run_id,
             "keep": self.keep,
             "credentials": self.credentials,
-            "endpoints": dict(self.endpoints),
+            "endpoints": {service: redact_url(url) if url else url for service, url in self.endpoints.items()},
             "sources": dict(self.sources),
         }
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        return redact(f"Target({shown})")
 
 
 def _checked_url(variable: str, url: str) -> str:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ._clients import active_target
 from ._embedded import embedded_url
+from ._redact import redact_url
 from ._target import Target, resolve_target
+
+
+def _shown(target: Target) -> Target:
+    """``target`` with any ``user:password@`` part of its endpoints masked."""
+    endpoints = {service: redact_url(url) if url else url for service, url in target.endpoints.items()}
+    return replace(target, endpoints=endpoints) if endpoints != dict(target.endpoints) else target
 
 
 def describe_target(*, start: bool = False) -> Target:
@@ -14,9 +23,9 @@ def describe_target(*, start: bool = False) -> Target:
     otherwise its endpoints are reported once it runs, and as None before. Never contains credentials.
     """
     if start:
-        return active_target()
+        return _shown(active_target())
     target = resolve_target()
     url = embedded_url()
     if target.kind == "embedded" and url:
         return target.with_endpoint(url)
-    return target
+    return _shown(target)

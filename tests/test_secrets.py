@@ -9,10 +9,13 @@ error message carried the key), so a channel that went silent cannot pass for a 
 
 from __future__ import annotations
 
+import http.server
+import json
 import logging
 import secrets
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -107,8 +110,10 @@ def test_errors_from_an_emulator_that_echoes_credentials(
 
     with pytest.raises(AWSCallError) as create_failed:
         sandboxres.ephemeral_table("echo").create()
-    assert KEY_ID in str(create_failed.value.__cause__)  # the emulator's message did carry the key
-    text = f"{create_failed.value}\n{create_failed.value!r}\n{create_failed.value.args}"
+    cause = create_failed.value.__cause__
+    assert cause is not None and "access key *** is not valid" in str(cause)  # echoed, and masked in the chain
+    assert cause.response["Error"]["Code"] == "UnrecognizedClientException"  # the code is kept
+    text = f"{create_failed.value}\n{create_failed.value!r}\n{create_failed.value.args}\n{cause!r}\n{cause.response}"
     assert "***" in str(create_failed.value)
     assert_clean(text, "the create error")
 
@@ -207,3 +212,84 @@ def test_cli_output_of_a_failing_run_with_debug_logs(canary_target: str, fault_p
     assert "***" in result.stdout  # the echoed key was there, masked
     assert "Credential=***/" in result.stderr  # botocore's DEBUG logs were there, masked
     assert_clean(result.stdout + result.stderr, "the failing run")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# an emulator that echoes every request header in its error messages; uncaught errors in a child process
+
+
+class _EchoHeaders(http.server.BaseHTTPRequestHandler):
+    """Answers every request with a DynamoDB-style error whose message is the request's headers."""
+
+    def _echo(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        echoed = "; ".join(f"{name}: {value}" for name, value in self.headers.items())
+        body = json.dumps(
+            {"__type": "com.amazonaws.dynamodb.v20120810#UnrecognizedClientException", "message": echoed}
+        ).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_GET = do_PUT = do_DELETE = do_HEAD = _echo
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def echo_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EchoHeaders)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+UNCAUGHT = (
+    "import logging; logging.basicConfig(level=logging.DEBUG)\n"
+    "import sandboxres\n"
+    "with sandboxres.ephemeral_table('echo'):\n"
+    "    pass\n"
+)
+PASSWORD = "canary-password-" + secrets.token_hex(8)
+
+
+def test_uncaught_error_from_an_emulator_that_echoes_headers(echo_server: str) -> None:
+    """The echoed Authorization header (key id) and X-Amz-Security-Token (session token) reach the message
+    of botocore's ClientError, which the library's AWSCallError chains: Python's traceback prints both."""
+    result = run(["-c", UNCAUGHT], child_env(echo_server, **CANARIES))
+    assert result.returncode == 1
+    assert "AWSCallError" in result.stderr and "UnrecognizedClientException" in result.stderr
+    assert "The above exception was the direct cause" in result.stderr  # the chained SDK error was printed
+    assert "X-Amz-Security-Token: ***" in result.stderr  # the echo was there, masked
+    assert "Credential=***/" in result.stderr  # botocore's DEBUG logs were there, masked
+    assert_clean(result.stdout + result.stderr, "an uncaught error's traceback")
+
+    checked = run(["-m", "sandboxres", "check"], child_env(echo_server, **CANARIES))
+    assert checked.returncode == 1 and "UnrecognizedClientException" in checked.stdout
+    assert_clean(checked.stdout + checked.stderr, "`sandboxres check` against the echoing emulator")
+
+
+def test_endpoint_password_never_shown(echo_server: str) -> None:
+    """``http://user:password@host``: refused or used, its password appears nowhere (tracebacks, DEBUG logs,
+    check, env, describe_target)."""
+    url = echo_server.replace("http://", f"http://someone:{PASSWORD}@")
+    env = child_env(url, **CANARIES)
+    outputs = [run(["-c", UNCAUGHT], env)]
+    describe = "import sandboxres; t = sandboxres.describe_target(); print(repr(t), t.describe(), t.endpoints)"
+    outputs.append(run(["-c", describe], env))
+    for verb in (["check"], ["check", "--json"], ["env"], ["sweep"]):
+        outputs.append(run(["-m", "sandboxres", *verb], env))
+    for result in outputs:
+        assert result.returncode != 0 or result.stdout, result.stderr
+        text = result.stdout + result.stderr
+        assert PASSWORD not in text, f"the endpoint password appears in {result.args}:\n{text}"
+        assert_clean(text, f"{result.args}")
+    assert "someone:" not in outputs[1].stdout
+    assert "***@127.0.0.1" in outputs[1].stdout or "ConfigurationError" in outputs[1].stderr

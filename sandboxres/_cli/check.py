@@ -12,6 +12,7 @@ from typing import Any
 from .._clients import active_target
 from .._ephemeral import Ephemeral, ephemeral_bucket, ephemeral_queue, ephemeral_table
 from .._errors import SandboxresError
+from .._redact import redact, redact_url
 
 
 @dataclass
@@ -77,7 +78,7 @@ def check_kind(kind: str) -> KindResult:
         result.ok = True
     except (SandboxresError, AssertionError, Exception) as exc:
         result.name = result.name or resource.lifecycle.name
-        result.error = f"{type(exc).__name__}: {exc}"
+        result.error = redact(f"{type(exc).__name__}: {exc}")
     return result
 
 
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         return 0 if ok else 1
     print(f"target:   {target.kind} (region {target.region}, run id {target.run_id})")
     for service in ("dynamodb", "s3", "sqs"):
-        print(f"  {service:<9} {target.endpoints.get(service) or 'AWS default'}")
+        print(f"  {service:<9} {redact_url(target.endpoints.get(service) or '') or 'AWS default'}")
     print(f"{'kind':<7} {'name':<42} {'create+ready':>13} {'verify':>9} {'delete':>9}  result")
     for r in results:
         outcome = "ok" if r.ok else f"FAILED {r.error}"
