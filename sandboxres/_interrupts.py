@@ -2,10 +2,14 @@
 
 - Resources are registered before their create call is sent (``_lifecycle``), so an interruption at any
   point knows their names. Ctrl-C raises KeyboardInterrupt and the ``with`` blocks delete what they hold.
-- SIGTERM does the same: while resources are live, a handler installed in the main thread turns it into
-  :class:`Terminated` (a KeyboardInterrupt), so the very same cleanup runs; when the last resource is gone the
-  previous handler is put back. If the interruption ends the program, it then exits with SIGTERM's status,
-  as it would have without the handler. A second SIGTERM during the cleanup is ignored (SIGKILL still works).
+- SIGTERM with its default disposition (which would kill the process without any cleanup) does the same:
+  while resources are live, a handler installed in the main thread turns it into :class:`Terminated` (a
+  KeyboardInterrupt), so the very same cleanup runs; when the last resource is gone the default is put back.
+  If the interruption ends the program, it then exits with SIGTERM's status, as it would have without the
+  handler. A second SIGTERM during the cleanup is ignored (SIGKILL still works). A program that chose its own
+  disposition keeps it: SIG_IGN goes on ignoring SIGTERM (the program keeps running with its resources), and
+  the program's own handler runs exactly as without the library (an exception it raises, ``sys.exit`` for
+  one, leaves the ``with`` blocks, which delete what they hold; a flag it sets ends the program its own way).
   Registrations from other threads cannot install a handler (Python allows it in the main thread only);
   :func:`armed` lets a main-thread caller hold it while its workers create resources. A handler left in place
   after the last resource is gone behaves exactly like the previous one.
@@ -93,6 +97,8 @@ def _install() -> None:
         return
     try:
         previous = signal.getsignal(signal.SIGTERM)
+        if previous != signal.SIG_DFL:  # the program's own choice (SIG_IGN, its handler, one set from C) wins
+            return
         signal.signal(signal.SIGTERM, _on_sigterm)
     except (ValueError, OSError, AttributeError):  # no SIGTERM here, or not allowed in this interpreter
         return

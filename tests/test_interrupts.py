@@ -151,13 +151,16 @@ def test_sigterm_handler_only_while_resources_are_live(emulator: str) -> None:
     lines = [line.strip() for line in program.stdout]
     assert outcome == 0, program.stderr
     assert lines == [
-        "BEFORE custom",
+        "BEFORE default",
         "DURING sandboxres",
         "NESTED sandboxres",
         "AFTER-NESTED sandboxres",
-        "AFTER custom",
+        "AFTER default",
         "DURING-ALL sandboxres",
-        "AFTER-ALL custom",
+        "AFTER-ALL default",
+        *(f"CUSTOM-{phase} custom" for phase in ("BEFORE", "DURING", "NESTED", "AFTER-NESTED", "AFTER")),
+        "CUSTOM-DURING-ALL custom",
+        "CUSTOM-AFTER-ALL custom",
         "CUSTOM HANDLER RAN",
         "WORKER-LIVE custom",
     ], program.stderr
@@ -260,3 +263,41 @@ def test_exit_cleanup_reports_a_dead_emulator_without_retrying(
     assert "could NOT delete at exit 1 resource(s)" in program.stderr
     assert "its endpoint no longer answers" in program.stderr
     assert set(names) <= holdings(emulator).queues
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the program's own SIGTERM disposition is kept
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "last_line"),
+    [
+        ("ignore", 0, "SURVIVED"),
+        ("exit-handler", 3, "CUSTOM HANDLER RAN"),
+        ("flag-handler", 0, "STOPPED BY FLAG"),
+        ("default", -signal.SIGTERM, None),
+    ],
+)
+def test_sigterm_defers_to_the_programs_disposition(
+    emulator: str, mode: str, status: int, last_line: str | None
+) -> None:
+    """SIG_IGN: the program keeps running (and its resources keep working); its own handler runs and decides
+    (exit 3, or a flag it polls); only the default disposition ends the process with SIGTERM's status. In
+    every case nothing is left behind."""
+    with child([script("disposition.py"), mode], child_env(emulator)) as program:
+        names = program.wait_json("READY")
+        assert set(names) <= holdings(emulator).all()
+        program.send(signal.SIGTERM)
+        if mode == "ignore":
+            time.sleep(0.5)
+            assert program.process.poll() is None, f"killed by an ignored SIGTERM:\n{program.stderr}"
+            program.say()
+        outcome = program.finish()
+    lines = [line.strip() for line in program.stdout]
+    assert outcome == status, program.stderr
+    if last_line is not None:
+        assert lines[-1] == last_line, lines
+    if mode != "default":
+        assert "Terminated" not in program.stderr and "KeyboardInterrupt" not in program.stderr
+    assert "NOT INTERRUPTED" not in lines
+    assert not holdings(emulator).prefixed_names()

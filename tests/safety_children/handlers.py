@@ -1,8 +1,9 @@
 """Reports which SIGTERM handler is in force before, during and after resources are live.
 
-Prints ``<PHASE> <handler>`` lines, where handler is ``custom`` (this program's own), ``sandboxres`` or
-another name; then it sends itself SIGTERM with nothing live (the program's own handler must run), and leaves one
-resource created by a worker thread for the exit cleanup.
+Prints ``<PHASE> <handler>`` lines, where handler is ``custom`` (this program's own), ``sandboxres``,
+``default`` or another name, first with SIGTERM's default disposition, then (``CUSTOM-`` phases) with the
+program's own handler, which the library leaves in force; then it sends itself SIGTERM with nothing live (the
+program's own handler must run), and leaves one resource created by a worker thread for the exit cleanup.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def which() -> str:
         return "custom"
     if handler is _interrupts._on_sigterm:
         return "sandboxres"
+    if handler == signal.SIG_DFL:
+        return "default"
     return repr(handler)
 
 
@@ -34,17 +37,24 @@ def report(phase: str) -> None:
     print(f"{phase} {which()}", flush=True)
 
 
+def phases(prefix: str) -> None:
+    report(prefix + "BEFORE")
+    with sandboxres.ephemeral_queue("handlers"):
+        report(prefix + "DURING")
+        with sandboxres.ephemeral_table("handlers"):
+            report(prefix + "NESTED")
+        report(prefix + "AFTER-NESTED")
+    report(prefix + "AFTER")
+    with sandboxres.ephemeral_all(sandboxres.ephemeral_queue("a"), sandboxres.ephemeral_queue("b")):
+        report(prefix + "DURING-ALL")
+    report(prefix + "AFTER-ALL")
+
+
+# SIGTERM's default disposition: the library's handler is in force while resources are live.
+phases("")
+# The program's own handler: it stays in force throughout.
 signal.signal(signal.SIGTERM, custom)
-report("BEFORE")
-with sandboxres.ephemeral_queue("handlers"):
-    report("DURING")
-    with sandboxres.ephemeral_table("handlers"):
-        report("NESTED")
-    report("AFTER-NESTED")
-report("AFTER")
-with sandboxres.ephemeral_all(sandboxres.ephemeral_queue("a"), sandboxres.ephemeral_queue("b")):
-    report("DURING-ALL")
-report("AFTER-ALL")
+phases("CUSTOM-")
 
 # Nothing is live: SIGTERM reaches the program's own handler again.
 os.kill(os.getpid(), signal.SIGTERM)
