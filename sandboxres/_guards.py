@@ -11,8 +11,14 @@ what to set:
 4. the account the credentials belong to, asked from STS GetCallerIdentity through a client that ignores
    configured endpoints, is one of ``SANDBOXRES_AWS_ACCOUNTS``.
 
-:func:`check_target` runs the guards once per process and target and remembers a pass. :func:`check_aws`
-runs them unconditionally; its ``sts_client_factory`` parameter lets a test point STS at an emulator.
+:func:`check_target` runs the guards once per process and target and remembers the outcome, a pass or a
+refusal (a refusal is raised again, with the same message, without asking anything again). :func:`check_aws`
+runs them unconditionally; its ``sts_client_factory`` parameter lets a test point STS at an emulator. The STS
+call is bounded: a 3 s connect timeout, a 10 s read timeout and one retry.
+
+The environment is read once into :class:`GuardSettings` (which holds only the guard variables, no
+credential), and no function here takes the environment or a credential as an argument or keeps it in a
+local: a traceback with its frames' locals (``pytest --showlocals``) shows nothing secret.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,6 +73,32 @@ _TRUE = {"1", "true", "yes", "on"}
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 
 StsClientFactory = Callable[[Target], Any]
+STS_CONNECT_TIMEOUT = 3.0
+STS_READ_TIMEOUT = 10.0
+STS_ATTEMPTS = 2  # one retry
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    """What the guards read from the environment: the guard variables only, never a credential."""
+
+    ci_markers: tuple[str, ...]
+    allow_ci: bool
+    accounts: str
+    endpoint_variables: tuple[str, ...]
+    profile: str | None
+
+    @classmethod
+    def read(cls, environ: Mapping[str, str] | None = None) -> GuardSettings:
+        """The settings in ``environ`` (default: ``os.environ``)."""
+        source = os.environ if environ is None else environ
+        return cls(
+            ci_markers=tuple(ci_markers(source)),
+            allow_ci=(source.get(ALLOW_CI_VARIABLE) or "").strip().lower() in _TRUE,
+            accounts=source.get(ACCOUNTS_VARIABLE, ""),
+            endpoint_variables=tuple(name for name in ENDPOINT_VARIABLES if source.get(name)),
+            profile=source.get("AWS_PROFILE"),
+        )
 
 
 def ci_markers(environ: Mapping[str, str]) -> list[str]:
@@ -75,9 +108,8 @@ def ci_markers(environ: Mapping[str, str]) -> list[str]:
     ]
 
 
-def allowed_accounts(environ: Mapping[str, str]) -> list[str]:
-    """The account ids of ``SANDBOXRES_AWS_ACCOUNTS``; GuardError when it is missing or malformed."""
-    raw = environ.get(ACCOUNTS_VARIABLE, "")
+def allowed_accounts(raw: str) -> list[str]:
+    """The account ids of ``SANDBOXRES_AWS_ACCOUNTS`` (its value ``raw``); GuardError when missing or malformed."""
     accounts = [part.strip() for part in raw.split(",") if part.strip()]
     if not accounts:
         raise GuardError(
@@ -134,11 +166,19 @@ def resolved_endpoints(target: Target, session: Any = None) -> dict[str, str]:
     return urls
 
 
-def sts_client(target: Target, session: Any = None) -> Any:
-    """The STS client the guard asks: configured endpoints (variables, config file) are ignored."""
+def sts_client(target: Target, session: Any = None, *, endpoint_url: str | None = None) -> Any:
+    """The STS client the guard asks: configured endpoints (variables, config file) are ignored, and an
+    unreachable STS fails within seconds (connect timeout, read timeout, one retry). ``endpoint_url`` points
+    it elsewhere (tests only: the guard then refuses the non-AWS host unless the client comes from a factory)."""
     session = session if session is not None else _session(target)
-    config = Config(user_agent_extra=USER_AGENT, ignore_configured_endpoint_urls=True)  # type: ignore[call-arg]
-    return session.client("sts", region_name=target.region or None, config=config)
+    config = Config(  # type: ignore[call-arg]
+        user_agent_extra=USER_AGENT,
+        ignore_configured_endpoint_urls=True,
+        connect_timeout=STS_CONNECT_TIMEOUT,
+        read_timeout=STS_READ_TIMEOUT,
+        retries={"mode": "standard", "total_max_attempts": STS_ATTEMPTS},
+    )
+    return session.client("sts", region_name=target.region or None, config=config, endpoint_url=endpoint_url)
 
 
 def _caller_account(client: Any) -> str:
@@ -184,16 +224,22 @@ def check_aws(
 ) -> str:
     """Run every guard for ``target`` (kind ``aws``) and return the account id; GuardError on any refusal.
 
+    ``environ`` (default: ``os.environ``) is read into :class:`GuardSettings` first and not kept.
     ``sts_client_factory(target)`` builds the STS client to ask; by default it is :func:`sts_client`, which
     ignores configured endpoints, and its endpoint must be an AWS host too.
     """
-    environ = os.environ if environ is None else environ
+    settings = GuardSettings.read(environ)
+    del environ  # never a local of a frame a traceback may show
+    return _check_aws(target, settings, sts_client_factory)
+
+
+def _check_aws(target: Target, settings: GuardSettings, sts_client_factory: StsClientFactory | None) -> str:
     if target.kind != "aws":
         raise GuardError(f"the real-AWS guards apply to SANDBOXRES_TARGET=aws, not to target {target.kind!r}")
 
-    markers = ci_markers(environ)
+    markers = list(settings.ci_markers)
     if markers:
-        if (environ.get(ALLOW_CI_VARIABLE) or "").strip().lower() not in _TRUE:
+        if not settings.allow_ci:
             raise GuardError(
                 f"refusing real AWS in CI ({', '.join(markers)}): real-cloud tests are started by a developer. "
                 f"Unset SANDBOXRES_TARGET=aws for CI, or set {ALLOW_CI_VARIABLE}=1 if this pipeline is meant to "
@@ -207,9 +253,9 @@ def check_aws(
             ACCOUNTS_VARIABLE,
         )
 
-    accounts = allowed_accounts(environ)
+    accounts = allowed_accounts(settings.accounts)
 
-    set_endpoints = [name for name in ENDPOINT_VARIABLES if environ.get(name)]
+    set_endpoints = list(settings.endpoint_variables)
     if set_endpoints:
         raise GuardError(
             f"SANDBOXRES_TARGET=aws, but endpoint variables are set ({', '.join(set_endpoints)}): unset them "
@@ -241,35 +287,52 @@ def check_aws(
 # ---------------------------------------------------------------------------------------------------------
 # Once per process and target
 
-_passed: dict[tuple[Any, ...], str] = {}
+@dataclass(frozen=True)
+class _Decision:
+    account: str | None  # set for a pass
+    refusal: str | None  # the GuardError's message for a refusal
+
+
+_decided: dict[tuple[Any, ...], _Decision] = {}
 _lock = threading.Lock()
 
 
-def _cache_key(target: Target, environ: Mapping[str, str]) -> tuple[Any, ...]:
+def _cache_key(target: Target, settings: GuardSettings) -> tuple[Any, ...]:
     """What decides the outcome: the target, the guard variables and which credentials are in force."""
-    watched = (ACCOUNTS_VARIABLE, ALLOW_CI_VARIABLE, "AWS_PROFILE", *CI_VARIABLES, *ENDPOINT_VARIABLES)
     return (
         target.kind,
         target.region,
         tuple(sorted((k, v) for k, v in target.endpoints.items() if v)),
-        tuple((name, environ.get(name)) for name in watched),
-        hash(environ.get("AWS_ACCESS_KEY_ID")),  # which key, without keeping it
+        settings,
+        hash(os.environ.get("AWS_ACCESS_KEY_ID")),  # which key, without keeping it
     )
 
 
+def guards_decided(target: Target) -> bool:
+    """True when :func:`check_target` would answer at once (an emulator, or a remembered outcome)."""
+    return target.kind != "aws" or _cache_key(target, GuardSettings.read()) in _decided
+
+
 def check_target(target: Target, *, sts_client_factory: StsClientFactory | None = None) -> None:
-    """Refuse unsafe targets before the first create. Emulators pass; ``aws`` runs :func:`check_aws` once per
-    process and target (a pass is remembered, a refusal is checked again next time)."""
+    """Refuse unsafe targets before the first create. Emulators pass; ``aws`` runs the guards once per process,
+    target and set of guard variables: the pass is remembered, and so is a refusal, raised again as it was."""
     if target.kind != "aws":
         return
-    key = _cache_key(target, os.environ)
+    settings = GuardSettings.read()
+    key = _cache_key(target, settings)
     with _lock:  # concurrent first creates wait for one check
-        if key in _passed:
-            return
-        _passed[key] = check_aws(target, os.environ, sts_client_factory=sts_client_factory)
+        decision = _decided.get(key)
+        if decision is None:
+            try:
+                decision = _Decision(_check_aws(target, settings, sts_client_factory), None)
+            except GuardError as refused:
+                decision = _Decision(None, str(refused))
+            _decided[key] = decision
+    if decision.refusal is not None:
+        raise GuardError(decision.refusal)
 
 
 def reset_guards() -> None:
-    """Forget which targets passed (the next create on ``aws`` checks again)."""
+    """Forget what the guards decided (the next create on ``aws`` checks again)."""
     with _lock:
-        _passed.clear()
+        _decided.clear()

@@ -22,6 +22,11 @@ it is an emulator, embedded or external). Options: ``--sandboxres-target`` and `
 pytest-xdist: names carry the worker id (``test_users_gw0_<unique>``), each worker's run id is the session's run id
 plus ``-gw<N>``, and each worker is a process with its own embedded emulator on its own free port. The terminal
 summary adds up what every worker created, deleted, kept and left behind.
+
+A :class:`~sandboxres.GuardError` (real AWS refused) or a :class:`~sandboxres.ConfigurationError` (the
+environment cannot be used, an emulator that does not answer) escaping a test or a fixture ends the session
+after that test, with its message and exit status 4 (a usage error): every other test would fail the same way.
+The test's report carries that message alone, without a traceback.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from . import _registry
-from ._errors import ConfigurationError, SandboxresError
+from ._errors import ConfigurationError, GuardError, SandboxresError
 from ._fixtures import (
     AsyncFactory,
     Factory,
@@ -78,6 +83,8 @@ _TARGET_KINDS = ("embedded", "emulator", "aws")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 _WORKER_KEY = "sandboxres"
+_SESSION_ENDING = (GuardError, ConfigurationError)
+_STOP = pytest.StashKey[str]()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -242,6 +249,33 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     if hasattr(config, "workeroutput"):
         config.workeroutput[_WORKER_KEY] = config.stash[_SESSION].report()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a refused or unusable target ends the session once
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    error = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(error, _SESSION_ENDING) and _STOP not in item.config.stash:
+        message = (
+            f"sandboxres: {type(error).__name__}: {error}\n"
+            "sandboxres: stopping the session: every test that creates a resource would fail the same way"
+        )
+        item.config.stash[_STOP] = message
+        report.longrepr = message  # the message alone: no traceback, no frame locals
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    result = yield
+    message = item.config.stash.get(_STOP, None)
+    if message is not None:
+        pytest.exit(message, returncode=pytest.ExitCode.USAGE_ERROR)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -9,7 +9,12 @@ endpoints, which makes no network call.
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 import socket
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +36,7 @@ from sandboxres._guards import (
     sts_client,
 )
 from sandboxres._target import Target, resolve_target
-from tests.safety_fixtures import moto_process, raw
+from tests.safety_fixtures import child_env, moto_process, raw
 
 ACCOUNT = "210987654321"
 OK_ENV = {"SANDBOXRES_AWS_ACCOUNTS": ACCOUNT}
@@ -264,3 +269,115 @@ async def test_front_doors_refuse_before_anything_is_registered(
         else:
             await sandboxres.aio.ephemeral_queue("guarded").create()
     assert _registry.live_count() == live_before
+
+
+# ---------------------------------------------------------------------------------------------------------
+# decided once, bounded, and no secret in a traceback
+
+
+def test_a_refusal_is_remembered(sts_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sts = StsOn(sts_url)
+    monkeypatch.setenv("SANDBOXRES_AWS_ACCOUNTS", "111111111111")
+    for _ in range(3):
+        with pytest.raises(GuardError, match=f"account {ACCOUNT}, which is not in"):
+            check_target(aws(), sts_client_factory=sts)
+    assert sts.calls == 1  # STS was asked once; the refusal is raised again from memory
+
+
+class ClosingListener:
+    """A TCP port on 127.0.0.1 that accepts each connection and closes it at once, counting them (STS with no
+    network behind it: every attempt fails fast)."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        self.accepted = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            connection.close()
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def test_an_unreachable_sts_is_asked_twice_at_most_and_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guard's own STS client (its timeouts and retries), pointed at a port that drops every connection:
+    one attempt and one retry, then a refusal that later creates get from memory."""
+    listener = ClosingListener()
+    monkeypatch.setenv("SANDBOXRES_AWS_ACCOUNTS", ACCOUNT)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret-key")
+    made: list[Any] = []
+
+    def guard_client(target: Target) -> Any:
+        client = sts_client(target, endpoint_url=listener.url)
+        made.append(client)
+        return client
+
+    try:
+        for _ in range(3):
+            with pytest.raises(GuardError, match="could not ask STS"):
+                check_target(aws(), sts_client_factory=guard_client)
+    finally:
+        listener.close()
+    assert listener.accepted == 2
+    assert len(made) == 1
+    config = made[0].meta.config
+    assert (config.connect_timeout, config.read_timeout) == (3.0, 10.0)
+
+
+SHOWLOCALS_SUITE = """
+import sandboxres
+
+
+def test_one():
+    with sandboxres.ephemeral_table("guarded"):
+        pass
+
+
+def test_two():
+    with sandboxres.ephemeral_queue("guarded"):
+        pass
+"""
+
+
+@pytest.mark.parametrize("plugin", ["plugin", "no plugin"])
+def test_no_secret_in_pytest_showlocals(tmp_path: Path, plugin: str) -> None:
+    """A guard refusal under ``pytest --showlocals --tb=long``: with the plugin, the session ends at once with
+    the message alone; without it, the full traceback with every frame's locals shows no credential from
+    ``SANDBOXRES_ENV_FILE``."""
+    secret = "canary-secret-" + secrets.token_hex(12)
+    key_id = "CANARYKEY" + secrets.token_hex(8).upper()
+    env_file = tmp_path / ".env.integration"
+    env_file.write_text(
+        f"SANDBOXRES_TARGET=aws\nAWS_REGION=eu-west-1\nAWS_ACCESS_KEY_ID={key_id}\nAWS_SECRET_ACCESS_KEY={secret}\n"
+    )
+    (tmp_path / "test_suite.py").write_text(SHOWLOCALS_SUITE)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    env = child_env(None, SANDBOXRES_ENV_FILE=str(env_file))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"):
+        env.pop(name, None)
+    args = [sys.executable, "-m", "pytest", "--showlocals", "--tb=long", "-p", "no:cacheprovider", "test_suite.py"]
+    if plugin == "no plugin":
+        args += ["-p", "no:sandboxres"]
+    result = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    assert "needs SANDBOXRES_AWS_ACCOUNTS" in output, output
+    assert secret not in output and key_id not in output
+    if plugin == "plugin":
+        assert result.returncode == 4, output
+        assert "stopping the session" in output and "1 failed" in output
+        assert "test_two" not in output.split("short test summary info")[-1]
+    else:
+        assert result.returncode == 1 and "2 failed" in output
+        assert re.search(r"settings +=", output), output  # the frames' locals were shown

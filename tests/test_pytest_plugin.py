@@ -791,3 +791,30 @@ def test_xdist_workers_have_their_own_emulator_names_and_run_ids(
             "resources: 8 created, 8 deleted, 0 kept, 0 left behind",
         ]
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# an unusable target ends the session once
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"SANDBOXRES_TARGET": "aws", "AWS_REGION": "eu-west-1"}, "GuardError: SANDBOXRES_TARGET=aws needs"),
+        ({"SANDBOXRES_TARGET": "emulator"}, "ConfigurationError"),
+    ],
+    ids=["guard refusal", "configuration error"],
+)
+def test_an_unusable_target_ends_the_session_once(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SANDBOXRES_AWS_ACCOUNTS", raising=False)
+    inner.makepyfile("\n".join(f"def test_{n}(sandboxres_table):\n    sandboxres_table('t{n}')\n" for n in range(12)))
+    result = inner.runpytest_subprocess("-p", "no:cacheprovider")
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output
+    assert expected in output and "stopping the session" in output
+    result.assert_outcomes(failed=1)
+    assert output.count(expected) <= 3, output  # the report, the exit line, the summary: not once per test
