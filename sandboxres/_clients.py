@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import os
+import sys
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -146,6 +148,8 @@ async def shared_aio(target: Target, service: str, *, resource: bool = False) ->
     Opening an aiobotocore client costs tens of milliseconds of CPU; fifty blocks entered together share one.
     It is opened by the first block and closed when the last block using it ends.
     """
+    if "aioboto3" not in sys.modules:  # importing it takes a few hundred ms: not on the event loop
+        await asyncio.to_thread(importlib.import_module, "aioboto3")
     key = (id(asyncio.get_running_loop()), _pool_key(target), service, resource)
     entry = _shared.get(key)
     if entry is None:

@@ -52,6 +52,16 @@ async def shielded(work: Awaitable[T], *, propagating: bool) -> T:
     return task.result()
 
 
+async def _guard(target: Any) -> None:
+    """The safety guards, off the event loop the first time (the STS call takes up to seconds)."""
+    from ._guards import guards_decided
+
+    if guards_decided(target):
+        guard_target(target)  # emulators, or the outcome is remembered: answers at once
+    else:
+        await asyncio.to_thread(guard_target, target)
+
+
 class AsyncEphemeral(Generic[H]):
     """The async twin of :class:`sandboxres.Ephemeral`: ``async with`` or ``await create()`` / ``await delete()``."""
 
@@ -70,7 +80,7 @@ class AsyncEphemeral(Generic[H]):
     async def create(self) -> H:
         """Create the resource, wait until it is usable, and return its handle."""
         target = active_target()
-        guard_target(target)
+        await _guard(target)
         kind, spec = self.lifecycle.kind, self.lifecycle.spec
         plan = self.lifecycle.begin(target)  # first: a second entry is refused before it touches the first's state
         self._stack = stack = contextlib.AsyncExitStack()

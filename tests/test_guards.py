@@ -381,3 +381,62 @@ def test_no_secret_in_pytest_showlocals(tmp_path: Path, plugin: str) -> None:
     else:
         assert result.returncode == 1 and "2 failed" in output
         assert re.search(r"settings +=", output), output  # the frames' locals were shown
+
+
+OFF_THE_LOOP = """
+import asyncio, sys, threading
+imported_in = {}
+
+
+class Watch:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "aioboto3":
+            imported_in.setdefault(name, threading.current_thread().name)
+        return None
+
+
+sys.meta_path.insert(0, Watch)
+import sandboxres.aio
+from sandboxres import GuardError, _guards
+
+checked_in = []
+check_target = _guards.check_target
+
+
+def recording_check(target, **kwargs):
+    checked_in.append(threading.current_thread().name)
+    return check_target(target, **kwargs)
+
+
+_guards.check_target = recording_check
+
+
+async def main():
+    loop_thread = threading.current_thread().name
+    if sys.argv[1] == "aws":
+        try:
+            await sandboxres.aio.ephemeral_table("guarded").create()
+        except GuardError:
+            pass
+        print("GUARD", checked_in[0] != loop_thread, flush=True)
+    else:
+        async with sandboxres.aio.ephemeral_queue("first"):
+            pass
+        print("IMPORT", imported_in["aioboto3"] != loop_thread, flush=True)
+
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("target", ["aws", "embedded"])
+def test_async_create_keeps_the_event_loop_free(target: str) -> None:
+    """The first async create runs the guards (the STS call) and imports aioboto3 in a worker thread, never on
+    the event loop's thread."""
+    env = child_env(None, SANDBOXRES_TARGET=target)
+    result = subprocess.run(
+        [sys.executable, "-c", OFF_THE_LOOP, target], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["GUARD" if target == "aws" else "IMPORT", "True"], result.stdout
