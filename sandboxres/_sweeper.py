@@ -17,19 +17,21 @@ from __future__ import annotations
 
 import contextlib
 import re
+import socket
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from ._clients import active_target, client_pool
 from ._drivers import TABLE_SLOTS, SyncDriver
-from ._errors import SpecError
+from ._errors import ConfigurationError, SpecError
 from ._naming import BUCKET_PREFIX, QUEUE_PREFIX, Kind
 from ._ownership import delete_owned, looks_ours, ownership, read_tags
-from ._redact import redact
+from ._redact import redact, redact_url
 from ._steps import Call, Plan, RetryPolicy, error_code
 from ._target import Target
 
@@ -276,6 +278,7 @@ def sweep(
 
     target = active_target()
     guard_target(target)
+    _check_reachable(target, chosen)
     driver = SyncDriver(client_pool(target))
     report = SweepReport(target.kind, dry_run, age_limit, run_id, chosen)
     tell = _Progress(progress)
@@ -341,6 +344,29 @@ def sweep(
         for done, resource in enumerate(pool.map(delete, report.resources), start=1):
             tell(SweepProgress("delete", done, len(report.resources), resource.kind, resource.name))
     return report
+
+
+_SERVICE_OF: dict[Kind, str] = {"table": "dynamodb", "bucket": "s3", "queue": "sqs"}
+CONNECT_SECONDS = 3.0
+
+
+def _check_reachable(target: Target, kinds: Sequence[Kind]) -> None:
+    """ConfigurationError, within seconds, when an emulator endpoint of ``kinds`` refuses connections: the
+    listings would otherwise retry it until their deadline."""
+    if target.kind == "aws":
+        return
+    for url in dict.fromkeys(target.endpoints.get(_SERVICE_OF[kind]) or "" for kind in kinds):
+        split = urlsplit(url)
+        if not split.hostname:
+            continue
+        port = split.port or (443 if split.scheme == "https" else 80)
+        try:
+            socket.create_connection((split.hostname, port), timeout=CONNECT_SECONDS).close()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"the emulator at {redact_url(url)} does not answer ({type(exc).__name__}: {exc}): nothing was "
+                "swept. Start it (for example `sandboxres emulator`) or point AWS_ENDPOINT_URL at a running one"
+            ) from None
 
 
 def _describe(exc: BaseException) -> str:

@@ -360,3 +360,24 @@ def test_a_run_id_also_selects_its_xdist_workers(tagged: str, wanted: str, same:
     from sandboxres._sweeper import same_run
 
     assert same_run(tagged, wanted) is same
+
+
+def test_sweep_against_a_dead_endpoint_fails_fast() -> None:
+    """Nothing listens on the endpoint: exit 2 within seconds, naming the endpoint and how to start one, instead
+    of three listings retried until their deadlines."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    for args in (["sweep"], ["sweep", "--yes", "--kind", "queue"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "sandboxres", *args],
+            env=child_env(dead),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2, result.stderr
+        assert dead in result.stderr and "sandboxres emulator" in result.stderr
+        assert "nothing was swept" in result.stderr

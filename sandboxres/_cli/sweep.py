@@ -50,7 +50,10 @@ class ProgressLine:
             return  # a phase that finished within a second needs no progress line
         self.last, self.shown = now, True
         verb = {"list": "listed", "inspect": "inspected", "delete": "deleted or tried"}[event.phase]
-        print(f"sweep: {verb} {event.done}/{event.total}", file=sys.stderr, flush=True)
+        count = f"{event.done}" if event.phase == "list" else f"{event.done}/{event.total}"
+        kind = f" (last: {event.kind}s)" if event.kind and event.phase == "list" else ""
+        kind = kind or (f" ({event.kind} {event.name})" if event.kind and event.name else "")
+        print(f"sweep: {verb} {count}{kind}", file=sys.stderr, flush=True)
 
 
 def _print_text(report: SweepReport) -> None:
