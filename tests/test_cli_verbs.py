@@ -20,6 +20,9 @@ import pytest
 from sandboxres._guards import CI_VARIABLES
 from sandboxres._target import ENDPOINT_VARIABLES
 
+# Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 VERBS = ("check", "env", "doctor", "emulator", "policy", "init", "sweep")
 CANARIES = {

@@ -29,6 +29,9 @@ from sandboxres._clients import active_target
 from sandboxres._target import ENDPOINT_VARIABLES
 from tests.support.lifecycles import MODES, Runner, TargetView, runner
 
+# Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
+pytestmark = pytest.mark.slow
+
 FEATURES = {
     "streams": "the target ignores StreamSpecification (no DynamoDB stream)",
     "ttl": "the target has no UpdateTimeToLive",
