@@ -224,7 +224,8 @@ def _report_drift(session: nox.Session) -> None:
 @nox.session(python=False)
 def ci(session: nox.Session) -> None:
     """Every part but `latest` as its own nox run, two at a time (longest first), each one's output printed whole
-    when it ends, then a table: part, seconds, status. Fails when any part fails."""
+    when it ends, then a table: part, seconds, status (with the set-up of scripts/test.sh first when it ran it).
+    Fails when any part fails."""
     parts = session.posargs or [
         "tests",
         "emulators",
@@ -235,7 +236,10 @@ def ci(session: nox.Session) -> None:
         "lint",
     ]
     results = _run_parts(session, parts, lanes=int(os.environ.get("SANDBOXRES_CI_LANES", "2")))
-    width = max(len(part) for part in parts)
+    setup = os.environ.get("SANDBOXRES_CI_SETUP_SECONDS")  # scripts/test.sh: uv and the locked .venv
+    if setup:
+        results = {"setup": (float(setup), "passed", ""), **results}
+    width = max(len(part) for part in results)
     print(f"\n{'part':<{width}}  {'seconds':>8}  status", flush=True)
     for part, (seconds, status, _) in results.items():
         print(f"{part:<{width}}  {seconds:8.1f}  {status}", flush=True)

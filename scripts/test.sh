@@ -5,9 +5,14 @@
 # With arguments they go to nox instead: `bash scripts/test.sh -s tests -- -k doctor`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+started="$(date +%s%N)"
 # shellcheck disable=SC1091
 . scripts/uv.sh
+uv sync --locked --quiet
+# The set-up above (uv, the locked .venv with nox) is the first line of the ci session's table.
+SANDBOXRES_CI_SETUP_SECONDS="$(( ($(date +%s%N) - started) / 1000000 ))e-3"
+export SANDBOXRES_CI_SETUP_SECONDS
 if [ "$#" -eq 0 ]; then
   set -- -s ci
 fi
-exec uv run --locked --quiet nox "$@"
+exec uv run --locked --no-sync --quiet nox "$@"
