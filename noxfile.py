@@ -39,7 +39,7 @@ nox.options.download_python = "never"  # the interpreters are the machine's (pye
 nox.options.error_on_missing_interpreters = False
 nox.options.sessions = ["ci"]
 
-PYTHON = "3.11"  # the main suite's interpreter
+PYTHON = "{}.{}".format(*sys.version_info)  # the main sessions run on the Python nox runs on (.venv's)
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 EXAMPLES = ("record_store", "upload_notifier")
 # Variables that select a target or carry credentials: each test run starts without them.
