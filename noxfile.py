@@ -200,21 +200,20 @@ def latest(session: nox.Session) -> None:
 
 
 def _report_drift(session: nox.Session) -> None:
-    """Log every installed package whose version is not the one in uv.lock."""
+    """Log every installed package whose version is not one of those in uv.lock."""
     import tomllib
 
-    locked = {
-        package["name"]: package.get("version", "")
-        for package in tomllib.loads((ROOT / "uv.lock").read_text())["package"]
-    }
+    locked: dict[str, set[str]] = {}  # a package can be locked at several versions (one per Python range)
+    for package in tomllib.loads((ROOT / "uv.lock").read_text())["package"]:
+        locked.setdefault(package["name"], set()).add(package.get("version", ""))
     frozen = session.run("uv", "pip", "freeze", f"--python={session.virtualenv.location}", silent=True, external=True)
     drift = []
     for line in str(frozen).splitlines():
         name, sep, version = line.partition("==")
         key = re.sub(r"[-_.]+", "-", name).lower()
-        if sep and key in locked and locked[key] != version:
-            drift.append(f"{key} {locked[key]} -> {version}")
-    session.log("newer than the lock: " + (", ".join(drift) if drift else "nothing"))
+        if sep and key in locked and version not in locked[key]:
+            drift.append(f"{key} {' / '.join(sorted(locked[key]))} -> {version}")
+    session.log("not the locked version: " + (", ".join(drift) if drift else "nothing"))
 
 
 # ------------------------------------------------------------------------------------------------------------
