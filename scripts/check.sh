@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The main job: set up, then create, verify and delete one table, bucket and queue on the embedded emulator.
+# The main job: create, verify and delete one table, bucket and queue on the embedded emulator, with a short report.
+# Installs uv when missing, then the package alone at the versions in uv.lock (.venv). Arguments go to
+# `sandboxres check` (for example --json, or the kinds: table bucket queue).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# The package alone is enough here: no test tools.
-export SANDBOXRES_EXTRAS="${SANDBOXRES_EXTRAS-}"
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck disable=SC1091
-. "$ROOT/scripts/setup.sh"
+. scripts/uv.sh
 # The embedded emulator unless a target is chosen explicitly (endpoint variables alone do not redirect this job).
 export SANDBOXRES_TARGET="${SANDBOXRES_TARGET:-embedded}"
-exec sandboxres check "$@"
+exec uv run --locked --no-default-groups --quiet sandboxres check "$@"

@@ -18,6 +18,9 @@ from sandboxres._drivers import SyncDriver
 from sandboxres._plans import delete_plan
 from tests.support import faultproxy
 
+# Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
+pytestmark = pytest.mark.slow
+
 # kind -> options, service, create operation, delete operation
 KINDS = {
     "table": ({"range_key": "sk"}, "dynamodb", "CreateTable", "DeleteTable"),

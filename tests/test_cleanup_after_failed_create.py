@@ -32,6 +32,9 @@ from tests.support.faultproxy import (
     start_fault_proxy,
 )
 
+# Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
+pytestmark = pytest.mark.slow
+
 WINDOW = 1.5  # seconds the new resource stays invisible
 DEADLINE = "0.4"  # the library's readiness deadline: shorter than the window
 

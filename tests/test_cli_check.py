@@ -9,6 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
+pytestmark = pytest.mark.slow
+
 SCRIPT = str(Path(sys.executable).with_name("sandboxres"))
 SECRET = "cli/Secret+Access/Key/0123456789abcdef"
 HANG_GUARD = 180  # seconds: only so that a hang fails the test instead of the whole run

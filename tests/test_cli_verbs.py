@@ -20,6 +20,9 @@ import pytest
 from sandboxres._guards import CI_VARIABLES
 from sandboxres._target import ENDPOINT_VARIABLES
 
+# Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 VERBS = ("check", "env", "doctor", "emulator", "policy", "init", "sweep")
 CANARIES = {
@@ -281,34 +284,47 @@ def test_doctor_on_aws_stops_at_the_guards_before_calling_aws(extra: dict[str, s
 
 
 def test_doctor_hints_at_credentials_and_at_the_policy() -> None:
-    """An emulator that enforces IAM: unknown keys are rejected, and a user holding only the S3 policy from
-    `sandboxres policy --service s3` may list buckets but not tables."""
-    process = EmulatorProcess(env=clean_env(INITIAL_NO_AUTH_ACTION_COUNT="3"))
+    """An emulator that enforces IAM: unknown keys are rejected, a user holding only the S3 policy from
+    `sandboxres policy --service s3` passes the S3 probe but not the DynamoDB one, and a user holding the whole
+    generated policy passes every probe."""
+    # The six IAM calls below go unauthenticated; every later request is checked.
+    process = EmulatorProcess(env=clean_env(INITIAL_NO_AUTH_ACTION_COUNT="6"))
     try:
-        policy = cli("policy", "--service", "s3", "--compact")
-        assert policy.returncode == 0
         iam = boto3.client("iam", endpoint_url=process.url, region_name="us-east-1",
                            aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
-        iam.create_user(UserName="sandbox-tests")
-        iam.put_user_policy(UserName="sandbox-tests", PolicyName="sandboxres", PolicyDocument=policy.stdout)
-        key = iam.create_access_key(UserName="sandbox-tests")["AccessKey"]
+        keys = {}
+        for user, args in (("sandbox-tests", ("--service", "s3")), ("sandbox-all", ())):
+            policy = cli("policy", *args, "--compact")
+            assert policy.returncode == 0
+            iam.create_user(UserName=user)
+            iam.put_user_policy(UserName=user, PolicyName="sandboxres", PolicyDocument=policy.stdout)
+            key = iam.create_access_key(UserName=user)["AccessKey"]
+            keys[user] = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
 
         rejected = cli("doctor", "--json", "--no-lifecycle", env=clean_env(**process.env))
         assert rejected.returncode == 1
         checks = {c["check"]: c for c in json.loads(rejected.stdout)["checks"]}
         assert "rejected the credentials" in checks["reachability sqs"]["hint"]
 
-        user_env = clean_env(
-            **{**process.env, "AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
-        )
+        user_env = clean_env(**{**process.env, **keys["sandbox-tests"]})
         denied = cli("doctor", "table", "bucket", "--json", "--no-lifecycle", env=user_env)
         assert denied.returncode == 1, denied.stdout
-        assert key["SecretAccessKey"] not in denied.stdout + denied.stderr
+        assert keys["sandbox-tests"]["AWS_SECRET_ACCESS_KEY"] not in denied.stdout + denied.stderr
         checks = {c["check"]: c for c in json.loads(denied.stdout)["checks"]}
         assert checks["reachability s3"]["status"] == "ok"
         assert checks["reachability dynamodb"]["status"] == "failed"
         assert "AccessDenied" in checks["reachability dynamodb"]["error"]
         assert "sandboxres policy" in checks["reachability dynamodb"]["hint"]
+
+        # The whole generated policy passes every probe: the doctor calls only what that policy grants.
+        granted = cli("doctor", "--json", "--no-lifecycle", env=clean_env(**{**process.env, **keys["sandbox-all"]}))
+        checks = {c["check"]: c for c in json.loads(granted.stdout)["checks"]}
+        assert {name: c["status"] for name, c in checks.items() if name.startswith("reachability")} == {
+            "reachability dynamodb": "ok",
+            "reachability s3": "ok",
+            "reachability sqs": "ok",
+        }, granted.stdout
+        assert granted.returncode == 0, granted.stdout
     finally:
         assert process.stop() == 0
 

@@ -48,6 +48,9 @@ from tests.support.faultproxy import (
 )
 from tests.support.lifecycles import KINDS, MODES, AsyncRunner, Runner, TargetView, runner
 
+# Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
+pytestmark = pytest.mark.slow
+
 SERVICE = {"table": "dynamodb", "bucket": "s3", "queue": "sqs"}
 CREATE = {"table": "CreateTable", "bucket": "CreateBucket", "queue": "CreateQueue"}
 DELETE = {"table": "DeleteTable", "bucket": "DeleteBucket", "queue": "DeleteQueue"}

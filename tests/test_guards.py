@@ -38,6 +38,9 @@ from sandboxres._guards import (
 from sandboxres._target import Target, resolve_target
 from tests.safety_fixtures import child_env, moto_process, raw
 
+# Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
+pytestmark = pytest.mark.slow
+
 ACCOUNT = "210987654321"
 OK_ENV = {"SANDBOXRES_AWS_ACCOUNTS": ACCOUNT}
 

@@ -19,6 +19,9 @@ import pytest
 from tests.safety_fixtures import SIGNALS, SlowReply, child, child_env, holdings, moto_process, reset, script
 from tests.support.faultproxy import Rule, aws_error, bucket_not_found_after_create, server_error, table_creating
 
+# Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
+pytestmark = pytest.mark.slow
+
 CREATE_OPERATION = {
     "table": ("dynamodb", "CreateTable"),
     "bucket": ("s3", "CreateBucket"),

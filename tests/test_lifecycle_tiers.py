@@ -5,7 +5,7 @@ The target is chosen by the environment alone (``AWS_ENDPOINT_URL_DYNAMODB`` / `
 knows which emulator answers. The suite's ``clean_env`` fixture clears ``AWS_*`` / ``SANDBOXRES_*`` for every test,
 so this module captures them when it is imported and puts them back for each of its tests: its target is the one
 the test run was started with. A target that lacks a feature is declared by ``SANDBOXRES_EMULATOR_LACKS``, a
-comma-separated list of the names in :data:`FEATURES` (``scripts/test.d/30-emulators.sh`` sets it for each
+comma-separated list of the names in :data:`FEATURES` (the ``emulators`` session of ``noxfile.py`` sets it for each
 emulator): the tests needing that feature are skipped with the reason.
 
 Every test runs through the sync and the async front door (the ``runner`` fixture), checks the resource with
@@ -28,6 +28,9 @@ from sandboxres import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID, Index, describe_tar
 from sandboxres._clients import active_target
 from sandboxres._target import ENDPOINT_VARIABLES
 from tests.support.lifecycles import MODES, Runner, TargetView, runner
+
+# Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
+pytestmark = pytest.mark.slow
 
 FEATURES = {
     "streams": "the target ignores StreamSpecification (no DynamoDB stream)",

@@ -20,14 +20,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import botocore.client
 import botocore.session
 import pytest
 
 import sandboxres
 import sandboxres.aio
 from sandboxres import Index
-from sandboxres._cli.check import check_kind
-from sandboxres._cli.doctor import PROBES
+from sandboxres._cli.check import CHECKS, check_kind
+from sandboxres._cli.doctor import PROBES, diagnose
 from sandboxres._clients import active_target, aio_session, client_pool
 from sandboxres._drivers import SyncDriver
 from sandboxres._errors import SpecError
@@ -220,7 +221,7 @@ def embedded(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 @pytest.fixture
-def recorder(embedded: Any) -> Iterator[Recorder]:
+def recorder(embedded: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
     """Hooks on the shared boto3 pool (its session, for clients made later, and every client made already)
     and on the aioboto3 session of the embedded target."""
     rec = Recorder()
@@ -230,6 +231,16 @@ def recorder(embedded: Any) -> Iterator[Recorder]:
     emitters += [resource.meta.client.meta.events for resource in pool._resources.values()]
     for events in emitters:
         rec.attach(events)
+    # Clients made outside the pool (the doctor's probes, with their own short timeouts) are hooked as made.
+    create_client = botocore.client.ClientCreator.create_client
+
+    def create_hooked_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        client = create_client(self, *args, **kwargs)
+        rec.attach(client.meta.events)
+        emitters.append(client.meta.events)
+        return client
+
+    monkeypatch.setattr(botocore.client.ClientCreator, "create_client", create_hooked_client)
     try:
         yield rec
     finally:
@@ -371,8 +382,10 @@ def _record_everything(embedded: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     asyncio.run(_async_lifecycles())
     for kind in ("table", "bucket", "queue"):
         assert check_kind(kind).ok
-    for service, probe in PROBES.items():
-        probe(pool.client(service))
+    # `sandboxres doctor` itself: its reachability probes and one lifecycle per kind, each call recorded.
+    _, findings = diagnose(list(CHECKS))
+    assert {f.check for f in findings if f.status == "ok"} >= {f"reachability {s}" for s in PROBES}, findings
+    assert all(f.status == "ok" for f in findings), findings
     pool.client("sts").get_caller_identity()
     _sweep(monkeypatch)
 
@@ -442,6 +455,7 @@ EXPECTED_OPERATIONS = {
     ("sqs", "GetQueueUrl"),
     ("sqs", "DeleteQueue"),
     ("dynamodb", "ListTables"),
+    ("s3", "GetBucketLocation"),
     ("s3", "ListBuckets"),
     ("sqs", "ListQueues"),
     ("sts", "GetCallerIdentity"),

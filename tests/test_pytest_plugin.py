@@ -760,6 +760,7 @@ def test_worker(n, sandboxres_table):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run_id", [None, "ci-7"])
 def test_xdist_workers_have_their_own_emulator_names_and_run_ids(
     inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, run_id: str | None

@@ -31,6 +31,9 @@ from sandboxres._redact import redact
 from tests.safety_fixtures import child_env, moto_process, reset
 from tests.support.faultproxy import aws_error
 
+# Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
+pytestmark = pytest.mark.slow
+
 KEY_ID = "CANARYKEY" + secrets.token_hex(8).upper()
 SECRET = "canary-secret-" + secrets.token_hex(12)
 TOKEN = "canary-token-" + secrets.token_hex(24)

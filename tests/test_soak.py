@@ -5,7 +5,12 @@ on the creates of a few. Nothing may fail but those, and nothing may be left. ``
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.soak import DENY_EVERY, plan_cases, run_soak, soak_target
+
+# Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
+pytestmark = pytest.mark.slow
 
 N = 30
 SEED = 20240601

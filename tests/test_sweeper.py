@@ -39,6 +39,9 @@ from tests.safety_fixtures import (
 )
 from tests.support.faultproxy import access_denied
 
+# Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
+pytestmark = pytest.mark.slow
+
 CHILD_RUN = "childrun1"
 
 

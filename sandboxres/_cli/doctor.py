@@ -6,7 +6,8 @@ Checks, in order, each with an actionable hint when it fails:
 2. guards (real AWS only): the safety guards that run before the first create; nothing below calls AWS
    unless they pass;
 3. identity (real AWS only): ``sts:GetCallerIdentity`` through a client that ignores endpoint variables;
-4. reachability: one cheap listing per service, with short timeouts and no retries;
+4. reachability: one cheap call per service that the generated policy grants (a listing; for S3 the location
+   of a bucket that does not exist), with short timeouts and no retries;
 5. permissions: one real lifecycle per resource kind (create, write, read, delete), the same as
    ``sandboxres check``; skipped for a service that is not reachable, and with ``--no-lifecycle``.
 
@@ -30,7 +31,7 @@ from botocore.config import Config
 from .._clients import active_target, client_kwargs, session_kwargs
 from .._ephemeral import guard_target
 from .._errors import ConfigurationError
-from .._naming import QUEUE_PREFIX
+from .._naming import QUEUE_PREFIX, make_name
 from .._steps import error_code, error_message
 from .._target import Target
 from .check import CHECKS, check_kind
@@ -39,10 +40,29 @@ from .env import redact
 SERVICE_OF_KIND = {"table": "dynamodb", "bucket": "s3", "queue": "sqs"}
 _ENDPOINT_VAR = {"dynamodb": "AWS_ENDPOINT_URL_DYNAMODB", "s3": "AWS_ENDPOINT_URL_S3", "sqs": "AWS_ENDPOINT_URL_SQS"}
 
-# The cheapest call that proves a service answers (and, on AWS, that the identity may list).
+
+def _probe_s3(client: Any) -> Any:
+    """GetBucketLocation of a bucket that does not exist, named like the library's own: NoSuchBucket is the answer.
+
+    Not ListBuckets: its permission is ``s3:ListAllMyBuckets``, a name emulators that enforce IAM disagree on
+    (moto 5.2.6 checks ``s3:ListBuckets``), and it lists every bucket of the account. GetBucketLocation on a
+    ``test-`` name needs exactly the permission the generated policy grants on the library's buckets, so a denial
+    means that policy is missing.
+    """
+    try:
+        return client.get_bucket_location(Bucket=make_name("bucket", "doctor"))
+    except Exception as exc:
+        if error_code(exc) == "NoSuchBucket":
+            return None
+        raise
+
+
+# The cheapest call that proves a service answers, each one a call the policy of `sandboxres policy` grants (so an
+# AccessDenied means that policy is not attached, and the hint says so). Answers that prove the endpoint is there
+# without finding anything (NoSuchBucket) count as answered.
 PROBES: dict[str, Callable[[Any], Any]] = {
     "dynamodb": lambda client: client.list_tables(Limit=1),
-    "s3": lambda client: client.list_buckets(),
+    "s3": _probe_s3,
     "sqs": lambda client: client.list_queues(QueueNamePrefix=QUEUE_PREFIX),
 }
 
@@ -191,7 +211,11 @@ def check_reachable(target: Target, service: str, timeout: float) -> Finding:
         PROBES[service](_client(target, service, timeout))
     except Exception as exc:
         text = describe_error(exc)
-        return Finding(f"reachability {service}", "failed", error=text, hint=hint_for(text, target, service))
+        # A denial is an answer: the endpoint is there and took the credentials, the identity lacks the policy.
+        detail = f"{redact(where)} answered, denied" if failure_class(text) == "access-denied" else ""
+        return Finding(
+            f"reachability {service}", "failed", detail=detail, error=text, hint=hint_for(text, target, service)
+        )
     elapsed = (time.perf_counter() - started) * 1000
     return Finding(f"reachability {service}", "ok", detail=f"{redact(where)} answered in {elapsed:.0f} ms")
 

@@ -15,6 +15,16 @@ From Python::
     with start_emulator("dynalite", create_ms=2000) as emu:
         client = boto3.client("dynamodb", endpoint_url=emu.url, ...)
 
+Several side by side (started concurrently, stopped together), with the environment that selects them as a
+tier: the endpoint variable of each service and, with s3rver, the only key pair it accepts::
+
+    from tests.emulators.launch import emulators, tier_environment
+
+    with emulators(dynalite={"create_ms": 500}, sqs={}, s3rver={}) as running:
+        env = tier_environment(running)   # AWS_ENDPOINT_URL_DYNAMODB=..., AWS_ENDPOINT_URL_SQS=..., ...
+
+The test fixtures (tests/conftest.py) and the nox sessions (noxfile.py) both start emulators through this module.
+
 From a shell (prints the URL as the first line of stdout, runs until SIGTERM / SIGINT)::
 
     python tests/emulators/launch.py dynalite --create-ms 2000
@@ -42,10 +52,11 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 __all__ = [
     "EMULATORS",
@@ -54,6 +65,7 @@ __all__ = [
     "EmulatorError",
     "EmulatorName",
     "EmulatorUnavailable",
+    "emulators",
     "ensure_node_packages",
     "main",
     "start_dynalite",
@@ -61,6 +73,7 @@ __all__ = [
     "start_moto",
     "start_s3rver",
     "start_sqs",
+    "tier_environment",
 ]
 
 EmulatorName = Literal["moto", "dynalite", "sqs", "s3rver"]
@@ -482,6 +495,51 @@ def start_emulator(
     if name == "s3rver":
         return start_s3rver(startup_timeout=startup_timeout)
     raise ValueError(f"unknown emulator {name!r}; expected one of {', '.join(EMULATORS)}")
+
+
+@contextlib.contextmanager
+def emulators(**options: Mapping[str, Any]) -> Iterator[dict[str, Emulator]]:
+    """Start the emulators named by the keywords concurrently, each with its options (those of
+    :func:`start_emulator`); yield ``{name: Emulator}``; stop them all on exit. When one fails to start, the others
+    are stopped and the error is raised."""
+    for name in options:
+        if name not in EMULATORS:
+            raise ValueError(f"unknown emulator {name!r}; expected one of {', '.join(EMULATORS)}")
+    if set(options) & {"dynalite", "sqs", "s3rver"}:
+        ensure_node_packages()  # once, before the launches run side by side
+    with contextlib.ExitStack() as stack:
+        with ThreadPoolExecutor(max_workers=max(1, len(options))) as pool:
+            futures = {name: pool.submit(start_emulator, name, **dict(opts)) for name, opts in options.items()}
+        started: dict[str, Emulator] = {}
+        errors: list[BaseException] = []
+        for name, future in futures.items():
+            error = future.exception()
+            if error is None:
+                started[name] = stack.enter_context(future.result())
+            else:
+                errors.append(error)
+        if errors:
+            raise errors[0]
+        yield started
+
+
+# The endpoint variable each emulator answers for, when it stands for one service of a tier.
+_TIER_VARIABLES = {
+    "moto": "AWS_ENDPOINT_URL",
+    "dynalite": "AWS_ENDPOINT_URL_DYNAMODB",
+    "sqs": "AWS_ENDPOINT_URL_SQS",
+    "s3rver": "AWS_ENDPOINT_URL_S3",
+}
+
+
+def tier_environment(running: Mapping[str, Emulator]) -> dict[str, str]:
+    """The variables that select ``running`` as the target: one endpoint variable per emulator, and one key pair
+    for all (s3rver accepts only its own; the others accept any)."""
+    env = {_TIER_VARIABLES[emulator.name]: emulator.url for emulator in running.values()}
+    if any(emulator.name == "s3rver" for emulator in running.values()):
+        env["AWS_ACCESS_KEY_ID"] = S3RVER_ACCESS_KEY_ID
+        env["AWS_SECRET_ACCESS_KEY"] = S3RVER_SECRET_ACCESS_KEY
+    return env
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -26,6 +26,9 @@ from tests.emulators.launch import (
     start_emulator,
 )
 
+# Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
+pytestmark = pytest.mark.slow
+
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"}, s3={"addressing_style": "path"})
 KEY_SCHEMA: dict[str, Any] = {
     "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],

@@ -45,6 +45,9 @@ from tests.support.faultproxy import (
     throttling,
 )
 
+# Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
+pytestmark = pytest.mark.slow
+
 # Config(retries={"max_attempts": N}) counts *retries* (botocore adds one); total_max_attempts counts attempts.
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"}, s3={"addressing_style": "path"})
 _names = itertools.count()
