@@ -43,6 +43,22 @@ def session_kwargs(target: Target) -> dict[str, Any]:
     return kwargs
 
 
+def sdk_session(target: Target, *, aio: bool = False) -> Any:
+    """The botocore session under a boto3 / aioboto3 Session for ``target``: on emulators it ignores
+    ``AWS_PROFILE`` / ``AWS_DEFAULT_PROFILE`` (emulators take dummy or explicit credentials, and a profile missing
+    from this machine must not break them); on real AWS, None (the SDK's own, profile included)."""
+    if target.kind == "aws":
+        return None
+    no_profile = {"profile": (None, None, None, None)}
+    if aio:
+        from aiobotocore.session import AioSession
+
+        return AioSession(session_vars=no_profile)
+    import botocore.session
+
+    return botocore.session.Session(session_vars=no_profile)
+
+
 def _retries() -> Any:
     """botocore's own retries, made explicit: ``standard`` mode (3 attempts, AWS_MAX_ATTEMPTS honoured) unless
     AWS_RETRY_MODE says otherwise. The version-dependent default (legacy: 10 attempts and ~25 s of backoff per
@@ -78,7 +94,7 @@ class ClientPool:
     def __init__(self, target: Target) -> None:
         self.target = target
         self._lock = threading.Lock()
-        self._session = boto3.session.Session(**session_kwargs(target))
+        self._session = boto3.session.Session(botocore_session=sdk_session(target), **session_kwargs(target))
         self._clients: dict[str, Any] = {}
         self._resources: dict[str, Any] = {}
 
@@ -125,7 +141,9 @@ def aio_session(target: Target) -> Any:
     with _pools_lock:
         session = _aio_sessions.get(key)
         if session is None:
-            session = _aio_sessions[key] = aioboto3.Session(**session_kwargs(target))
+            session = _aio_sessions[key] = aioboto3.Session(
+                botocore_session=sdk_session(target, aio=True), **session_kwargs(target)
+            )
         return session
 
 

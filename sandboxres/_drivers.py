@@ -7,7 +7,6 @@ difference between them is ``await``.
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -128,16 +127,24 @@ class AsyncDriver(_PlanRunner):
 # ---------------------------------------------------------------------------------------------------------
 # The process-wide bound on DynamoDB table operations in flight (create..ACTIVE, delete..gone).
 
-DEFAULT_TABLE_CONCURRENCY = 100
-
 
 class TableSlots:
     """A counter shared by threads and event loops: at most ``limit`` table operations at once."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int | None = None) -> None:
         self._cond = threading.Condition()
-        self.limit = limit
+        self._limit = limit  # None: read SANDBOXRES_TABLE_CONCURRENCY when first needed (after the env file)
         self.in_use = 0
+
+    @property
+    def limit(self) -> int:
+        if self._limit is None:
+            self._limit = _initial_table_concurrency()
+        return self._limit
+
+    @limit.setter
+    def limit(self, limit: int) -> None:
+        self._limit = limit
 
     def set_limit(self, limit: int) -> None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
@@ -181,15 +188,14 @@ class TableSlots:
 
 
 def _initial_table_concurrency() -> int:
-    raw = os.environ.get("SANDBOXRES_TABLE_CONCURRENCY")
-    try:
-        value = int(raw) if raw else DEFAULT_TABLE_CONCURRENCY
-    except ValueError:
-        value = DEFAULT_TABLE_CONCURRENCY
-    return max(value, 1)
+    """``SANDBOXRES_TABLE_CONCURRENCY`` (of the environment or ``SANDBOXRES_ENV_FILE``), read when first needed."""
+    from ._target import apply_env_file, table_concurrency_from_env
+
+    apply_env_file()
+    return table_concurrency_from_env()
 
 
-TABLE_SLOTS = TableSlots(_initial_table_concurrency())
+TABLE_SLOTS = TableSlots()
 
 
 def set_table_concurrency(limit: int) -> None:

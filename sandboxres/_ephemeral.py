@@ -19,7 +19,7 @@ from ._errors import CleanupError
 from ._handles import CLIENT_OF, RESOURCE_OF, BucketHandle, QueueHandle, TableHandle, build_handle
 from ._interrupts import armed
 from ._lifecycle import ResourceLifecycle, report_many
-from ._specs import Spec, bucket_spec, queue_spec, table_spec
+from ._specs import Spec, bucket_spec, call_spec, queue_spec, table_spec
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -118,7 +118,7 @@ def _front_door(spec_factory: Callable[P, Spec], handle: type[H], name: str) -> 
 
     @functools.wraps(spec_factory)
     def door(*args: P.args, **kwargs: P.kwargs) -> Ephemeral[H]:
-        return Ephemeral(spec_factory(*args, **kwargs))
+        return Ephemeral(call_spec(spec_factory, name, args, kwargs))
 
     door.__name__ = door.__qualname__ = name
     door.__signature__ = inspect.signature(spec_factory).replace(  # type: ignore[attr-defined]

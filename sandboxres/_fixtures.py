@@ -23,7 +23,7 @@ import pytest
 from . import aio
 from ._ephemeral import ephemeral_bucket, ephemeral_queue, ephemeral_table
 from ._errors import SpecError
-from ._specs import bucket_spec, queue_spec, table_spec
+from ._specs import bucket_spec, call_spec, queue_spec, table_spec
 
 Scope = Literal["session", "package", "module", "class", "function"]
 Kind = Literal["table", "bucket", "queue"]
@@ -96,7 +96,7 @@ def _async_factory(kind: Kind, scope: Scope, loop_scope: Scope | None, name: str
 
 def _single(kind: Kind, label: str, scope: Scope, name: str | None, options: dict[str, Any]) -> Any:
     _check_scope(scope)
-    _SPEC[kind](label, **options)  # bad options fail where the fixture is declared, before any call
+    call_spec(_SPEC[kind], f"{kind}_fixture", (label,), options)  # bad options fail where it is declared
     door = _SYNC[kind]
 
     def single_fixture() -> Iterator[Any]:
@@ -110,7 +110,7 @@ def _async_single(
     kind: Kind, label: str, scope: Scope, loop_scope: Scope | None, name: str | None, options: dict[str, Any]
 ) -> Any:
     _check_scope(scope)
-    _SPEC[kind](label, **options)
+    call_spec(_SPEC[kind], f"async_{kind}_fixture", (label,), options)
     door = _ASYNC[kind]
 
     async def async_single_fixture() -> AsyncIterator[Any]:

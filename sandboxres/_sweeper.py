@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from ._clients import active_target, client_pool
 from ._drivers import TABLE_SLOTS, SyncDriver
+from ._durations import check_duration
 from ._errors import ConfigurationError, SpecError
 from ._naming import BUCKET_PREFIX, QUEUE_PREFIX, Kind
 from ._ownership import delete_owned, looks_ours, ownership, read_tags
@@ -147,8 +148,7 @@ def parse_age(value: str | float | timedelta | None) -> float | None:
             )
     else:
         raise SpecError(f"older_than must be a string such as '2h', seconds or a timedelta, got {value!r}")
-    if seconds < 0:
-        raise SpecError(f"older_than must not be negative, got {value!r}")
+    check_duration("older_than", seconds, allow_zero=True)  # NaN would select every resource
     return seconds
 
 

@@ -11,15 +11,18 @@ Resolution is pure: :func:`resolve_target` reads a mapping (``os.environ`` by de
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import dotenv_values
 
+from ._durations import check_duration
 from ._errors import ConfigurationError
 from ._redact import redact, redact_url
 
@@ -45,10 +48,6 @@ _TRUE = {"1", "true", "yes", "on"}
 
 _PROCESS_RUN_ID = secrets.token_hex(4)
 _loaded_env_files: set[str] = set()
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in _TRUE
 
 
 @dataclass(frozen=True)
@@ -110,11 +109,151 @@ class Target:
 
 
 def _checked_url(variable: str, url: str) -> str:
-    """``url`` when it is an http(s) URL with a host; otherwise a ConfigurationError naming the variable."""
-    parts = urlsplit(url.strip())
+    """``url`` when it is an http(s) URL of a host (and port) alone; otherwise a ConfigurationError naming the
+    variable. A path would be a key prefix inside someone else's bucket (path-style S3 addressing puts the bucket
+    name after it), credentials in the URL never reach the SDK, and an invalid host or port fails only later."""
+    from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
+
+    text = url.strip()
+    parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"{variable}={url!r} is not an http(s) URL such as http://127.0.0.1:5000")
-    return url.strip()
+        raise ConfigurationError(f"{variable}={_shown(text)!r} is not an http(s) URL such as http://127.0.0.1:5000")
+    if "@" in parts.netloc:
+        raise ConfigurationError(
+            f"{variable} carries credentials (user:password@) in its URL, which the SDK never sends: remove them and "
+            "set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) instead"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment or text.endswith(("?", "#")):
+        raise ConfigurationError(
+            f"{variable}={text!r} has a path, query or fragment: an endpoint is scheme://host:port alone. With a "
+            "path, S3's path-style addressing would put every bucket under it (http://host/prod-data/<bucket> is "
+            "a key prefix inside the bucket prod-data), so the test would write into someone else's bucket"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigurationError(f"{variable}={text!r} has an invalid port: use 1-65535")
+    if not (is_valid_endpoint_url(text) or is_valid_ipv6_endpoint_url(text)):
+        raise ConfigurationError(f"{variable}={text!r} does not name a valid host")
+    return text
+
+
+def _shown(url: str) -> str:
+    """``url`` with any ``user:password@`` part masked."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit((parts.scheme, "***@" + parts.netloc.rsplit("@", 1)[1], parts.path, parts.query, parts.fragment))
+
+
+_REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
+_REGION_RE = re.compile(r"^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$")  # botocore's rule: a valid host label
+_RETRY_MODES = ("legacy", "standard", "adaptive")
+RUN_ID_MAX_LEN = 100
+_RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:=+-]*$")
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _check_sdk_settings(environ: Mapping[str, str]) -> None:
+    """The SDK settings that would otherwise fail only when a client is built or at the first call."""
+    for name in _REGION_VARIABLES:
+        value = environ.get(name)
+        if value and not _REGION_RE.match(value):
+            raise ConfigurationError(f"{name}={value!r} is not a region name such as us-east-1")
+    mode = environ.get("AWS_RETRY_MODE")
+    if mode and mode not in _RETRY_MODES:
+        raise ConfigurationError(f"AWS_RETRY_MODE={mode!r} is not one of {', '.join(_RETRY_MODES)}")
+    attempts = environ.get("AWS_MAX_ATTEMPTS")
+    if attempts:
+        try:
+            count = int(attempts)
+        except ValueError:
+            count = 0
+        if count < 1:
+            raise ConfigurationError(f"AWS_MAX_ATTEMPTS={attempts!r} is not a positive whole number of attempts")
+
+
+def check_run_id(variable: str, value: str) -> str:
+    """A run id fit for the ``sandboxres:run-id`` tag of every service (DynamoDB allows the fewest characters),
+    with room for the ``-gw<N>`` pytest-xdist adds."""
+    if len(value) > RUN_ID_MAX_LEN or not _RUN_ID_RE.match(value):
+        raise ConfigurationError(
+            f"{variable}={value[:40] + ('...' if len(value) > 40 else '')!r} is not a usable run id: it goes into "
+            f"the sandboxres:run-id tag, so use 1-{RUN_ID_MAX_LEN} characters of letters, digits and "
+            "_ . : = + - (no spaces or slashes), starting with a letter or digit"
+        )
+    return value
+
+
+def keep_from_env(environ: Mapping[str, str]) -> bool:
+    """``SANDBOXRES_KEEP``: 1/0, true/false, yes/no, on/off (any case); empty is unset (False)."""
+    raw = (environ.get("SANDBOXRES_KEEP") or "").strip().lower()
+    if not raw or raw in _FALSE:
+        return False
+    if raw in _TRUE:
+        return True
+    raise ConfigurationError(
+        f"SANDBOXRES_KEEP={environ['SANDBOXRES_KEEP']!r} is not one of 1/0, true/false, yes/no, on/off"
+    )
+
+
+DEFAULT_TABLE_CONCURRENCY = 100
+
+
+def table_concurrency_from_env(environ: Mapping[str, str] | None = None) -> int:
+    """``SANDBOXRES_TABLE_CONCURRENCY`` (a whole number >= 1), else 100."""
+    environ = os.environ if environ is None else environ
+    raw = (environ.get("SANDBOXRES_TABLE_CONCURRENCY") or "").strip()
+    if not raw:
+        return DEFAULT_TABLE_CONCURRENCY
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigurationError(
+            f"SANDBOXRES_TABLE_CONCURRENCY={raw!r} is not a whole number >= 1 (table operations at once)"
+        )
+    return value
+
+
+@functools.lru_cache(maxsize=8)
+def _profiles(config_file: str, credentials_file: str) -> frozenset[str]:
+    """The profile names in the shared config and credentials files (read once per process and pair of files)."""
+    import botocore.exceptions
+    import botocore.session
+
+    session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    session.set_config_variable("config_file", config_file)
+    session.set_config_variable("credentials_file", credentials_file)
+    try:
+        return frozenset(session.available_profiles)
+    except botocore.exceptions.BotoCoreError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _check_profile(environ: Mapping[str, str]) -> None:
+    """On real AWS, the profile named by AWS_DEFAULT_PROFILE / AWS_PROFILE (botocore's order) must exist."""
+    for name in ("AWS_DEFAULT_PROFILE", "AWS_PROFILE"):
+        profile = environ.get(name)
+        if profile:
+            break
+    else:
+        return
+    try:
+        profiles = _profiles(
+            environ.get("AWS_CONFIG_FILE") or "~/.aws/config",
+            environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials",
+        )
+    except ValueError as exc:
+        raise ConfigurationError(f"{name}={profile!r}: the shared config files cannot be read ({exc})") from None
+    if profile not in profiles:
+        raise ConfigurationError(
+            f"{name}={profile!r} names a profile that is in neither the shared config file nor the credentials "
+            f"file (profiles found: {', '.join(sorted(profiles)) or 'none'}): fix the name, or unset {name}"
+        )
 
 
 def load_env_file(environ: Mapping[str, str]) -> dict[str, str]:
@@ -217,10 +356,17 @@ def resolve_target(environ: Mapping[str, str] | None = None, *, sdk_region: str 
     else:
         credentials, sources["credentials"] = "sdk chain", "SDK credential chain"
 
-    run_id = environ.get("SANDBOXRES_RUN_ID") or _PROCESS_RUN_ID
-    sources["run_id"] = "SANDBOXRES_RUN_ID" if environ.get("SANDBOXRES_RUN_ID") else "random per process"
-    keep = _truthy(environ.get("SANDBOXRES_KEEP"))
-    sources["keep"] = "SANDBOXRES_KEEP" if "SANDBOXRES_KEEP" in environ else "default"
+    raw_run_id = environ.get("SANDBOXRES_RUN_ID") or ""
+    run_id = check_run_id("SANDBOXRES_RUN_ID", raw_run_id) if raw_run_id else _PROCESS_RUN_ID
+    sources["run_id"] = "SANDBOXRES_RUN_ID" if raw_run_id else "random per process"
+    keep = keep_from_env(environ)
+    sources["keep"] = "SANDBOXRES_KEEP" if environ.get("SANDBOXRES_KEEP", "").strip() else "default"
+    _check_sdk_settings(environ)
+    table_concurrency_from_env(environ)
+    for timed in ("table", "bucket", "queue"):
+        timeout_from_env(timed, 1.0, environ)
+    if kind == "aws":
+        _check_profile(environ)
     return Target(
         kind=kind,
         endpoints=endpoints,
@@ -243,6 +389,4 @@ def timeout_from_env(kind: str, default: float, environ: Mapping[str, str] | Non
         value = float(raw)
     except ValueError:
         raise ConfigurationError(f"{name}={raw!r} is not a number of seconds") from None
-    if value <= 0:
-        raise ConfigurationError(f"{name} must be positive, got {raw!r}")
-    return value
+    return check_duration(name, value, error=ConfigurationError)

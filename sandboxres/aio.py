@@ -22,7 +22,7 @@ from ._ephemeral import guard_target
 from ._errors import CleanupError
 from ._handles import CLIENT_OF, RESOURCE_OF, BucketHandle, QueueHandle, TableHandle, build_handle
 from ._lifecycle import ResourceLifecycle, report_many
-from ._specs import Spec, TableSpec, bucket_spec, queue_spec, table_spec
+from ._specs import Spec, TableSpec, bucket_spec, call_spec, queue_spec, table_spec
 
 __all__ = ["AsyncEphemeral", "ephemeral_all", "ephemeral_bucket", "ephemeral_queue", "ephemeral_table"]
 
@@ -147,7 +147,7 @@ class AsyncEphemeral(Generic[H]):
 def _front_door(spec_factory: Callable[P, Spec], handle: type[H], name: str) -> Callable[P, AsyncEphemeral[H]]:
     @functools.wraps(spec_factory)
     def door(*args: P.args, **kwargs: P.kwargs) -> AsyncEphemeral[H]:
-        return AsyncEphemeral(spec_factory(*args, **kwargs))
+        return AsyncEphemeral(call_spec(spec_factory, name, args, kwargs))
 
     door.__name__ = door.__qualname__ = name
     door.__module__ = __name__

@@ -17,7 +17,8 @@ scope="module", range_key="sk")`` (a fixture that is one handle), the same for b
 Markers: ``sandboxres_aws_only`` (skip unless the target is real AWS) and ``sandboxres_emulator_only`` (skip unless
 it is an emulator, embedded or external). Options: ``--sandboxres-target`` and ``--sandboxres-keep`` /
 ``--sandboxres-no-keep``, with the ini settings ``sandboxres_target`` and ``sandboxres_keep``. Precedence:
-``keep=`` of one factory call > command line > ini > environment (``SANDBOXRES_TARGET``, ``SANDBOXRES_KEEP``).
+``keep=`` of one factory call > command line > environment (``SANDBOXRES_TARGET`` or an endpoint variable,
+``SANDBOXRES_KEEP``, also from ``SANDBOXRES_ENV_FILE``) > ini.
 
 pytest-xdist: names carry the worker id (``test_users_gw0_<unique>``), each worker's run id is the session's run id
 plus ``-gw<N>``, and each worker is a process with its own embedded emulator on its own free port. The terminal
@@ -57,7 +58,7 @@ from ._fixtures import (
     table_fixture,
 )
 from ._registry import STATS
-from ._target import _PROCESS_RUN_ID, Target, load_env_file, resolve_target
+from ._target import _PROCESS_RUN_ID, ENDPOINT_VARIABLES, Target, load_env_file, resolve_target
 from ._target_report import describe_target
 
 __all__ = [
@@ -113,7 +114,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=_TARGET_KINDS,
         default=None,
         help="where resources are created: embedded, emulator (needs AWS_ENDPOINT_URL*) or aws. "
-        "Overrides the ini setting sandboxres_target and SANDBOXRES_TARGET.",
+        "Overrides SANDBOXRES_TARGET and the ini setting sandboxres_target.",
     )
     group.addoption(
         "--sandboxres-keep",
@@ -121,7 +122,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=None,
         help="keep the resources after the tests (for inspection) instead of deleting them. "
-        "Overrides the ini setting sandboxres_keep and SANDBOXRES_KEEP; keep= of a factory call overrides it.",
+        "Overrides SANDBOXRES_KEEP and the ini setting sandboxres_keep; keep= of a factory call overrides it.",
     )
     group.addoption(
         "--sandboxres-no-keep",
@@ -131,13 +132,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="delete the resources even if the ini setting sandboxres_keep or SANDBOXRES_KEEP says keep.",
     )
     parser.addini(
-        "sandboxres_target", "sandboxres target (embedded, emulator or aws); overrides SANDBOXRES_TARGET", default=""
+        "sandboxres_target",
+        "sandboxres target (embedded, emulator or aws) when the environment chooses none "
+        "(SANDBOXRES_TARGET and the endpoint variables win over it)",
+        default="",
     )
-    parser.addini("sandboxres_keep", "sandboxres: keep resources after the tests (true/false)", default="")
+    parser.addini(
+        "sandboxres_keep",
+        "sandboxres: keep resources after the tests (true/false) unless SANDBOXRES_KEEP is set",
+        default="",
+    )
+
+
+def _environment_decides(name: str) -> bool:
+    """Whether the environment (with ``SANDBOXRES_ENV_FILE``) already decides the setting ``name``."""
+    try:
+        environ = load_env_file(os.environ)
+    except ConfigurationError:
+        environ = dict(os.environ)
+    if name == "sandboxres_target":
+        return any((environ.get(v) or "").strip() for v in ("SANDBOXRES_TARGET", *ENDPOINT_VARIABLES))
+    return bool((environ.get("SANDBOXRES_KEEP") or "").strip())
 
 
 def _setting(config: pytest.Config, name: str) -> tuple[str | None, str]:
-    """The value of the option ``name`` from the command line, else the ini file; and where it came from."""
+    """The value of the option ``name`` from the command line, else (when the environment does not decide it) the
+    ini file; and where it came from. Command line > environment > ini, as for pytest-postgresql."""
     value = config.getoption(name)
     if value is not None:
         return (value if isinstance(value, str) else ("1" if value else "0")), f"--{name.replace('_', '-')}"
@@ -150,6 +170,8 @@ def _setting(config: pytest.Config, name: str) -> tuple[str | None, str]:
         if raw not in _TRUE + _FALSE:
             raise pytest.UsageError(f"ini setting sandboxres_keep={raw!r} is not true or false")
         raw = "1" if raw in _TRUE else "0"
+    if _environment_decides(name):
+        return None, ""
     return raw, f"ini {name}"
 
 
@@ -292,11 +314,31 @@ def _marker_skip(item: pytest.Item, kind: str) -> str | None:
     return None
 
 
+def _marker_misuse(item: pytest.Item) -> str | None:
+    """What is wrong with the sandboxres markers of ``item`` (a keyword other than ``reason``...), or None."""
+    for name in (AWS_ONLY, EMULATOR_ONLY):
+        for marker in item.iter_markers(name):
+            unknown = sorted(set(marker.kwargs) - {"reason"})
+            if unknown:
+                return f"{item.nodeid}: @pytest.mark.{name} takes reason= only, not {', '.join(unknown)}"
+            if (
+                len(marker.args) > 1
+                or any(not isinstance(a, str) for a in marker.args)
+                or (marker.args and "reason" in marker.kwargs)
+            ):
+                return f"{item.nodeid}: @pytest.mark.{name} takes one reason (a string), got {marker.args!r}"
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip marked tests at collection, so a skipped test never sets up its fixtures (and creates nothing)."""
     marked = [item for item in items if item.get_closest_marker(AWS_ONLY) or item.get_closest_marker(EMULATOR_ONLY)]
     if not marked:
         return
+    for item in marked:
+        problem = _marker_misuse(item)
+        if problem is not None:
+            raise pytest.UsageError(f"sandboxres: {problem}")
     try:
         kind = resolve_target().kind
     except ConfigurationError as exc:
@@ -304,6 +346,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             f"sandboxres: cannot tell the target for the {AWS_ONLY} / {EMULATOR_ONLY} markers: {exc}"
         ) from None
     for item in marked:
+        if item.get_closest_marker(AWS_ONLY) and item.get_closest_marker(EMULATOR_ONLY):
+            item.warn(
+                pytest.PytestWarning(
+                    f"{item.nodeid} is marked both {AWS_ONLY} and {EMULATOR_ONLY}, so it is skipped on every "
+                    "target: keep one of the two markers"
+                )
+            )
         reason = _marker_skip(item, kind)
         if reason is not None:
             item.add_marker(pytest.mark.skip(reason=reason))

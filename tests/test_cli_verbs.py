@@ -202,12 +202,21 @@ def test_env_never_prints_credentials(kind: str) -> None:
     assert json.loads(cli("env", "--json", env=env).stdout)["target"] == kind
 
 
-def test_env_names_the_profile_on_aws_without_calling_anything() -> None:
-    result = cli("env", "--json", env=clean_env(SANDBOXRES_TARGET="aws", AWS_PROFILE="sandbox-tests"))
+def test_env_names_the_profile_on_aws_without_calling_anything(tmp_path: Path) -> None:
+    (tmp_path / "config").write_text("[profile sandbox-tests]\nregion = eu-west-1\n")
+    env = clean_env(SANDBOXRES_TARGET="aws", AWS_PROFILE="sandbox-tests", AWS_CONFIG_FILE=str(tmp_path / "config"))
+    result = cli("env", "--json", env=env)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["target"] == "aws" and "'sandbox-tests'" in data["credential_source"]
     assert data["sources"]["endpoint:s3"] == "SDK default (AWS)"
+
+
+def test_env_refuses_a_profile_missing_on_aws(tmp_path: Path) -> None:
+    env = clean_env(SANDBOXRES_TARGET="aws", AWS_PROFILE="nope", AWS_CONFIG_FILE=str(tmp_path / "none"))
+    result = cli("env", env=env)
+    assert result.returncode == 2
+    assert "AWS_PROFILE='nope'" in result.stderr
 
 
 def test_env_inconsistent_environment_exits_2() -> None:
@@ -491,7 +500,14 @@ def test_init_templates_drive_each_tier(tmp_path: Path, emulator: EmulatorProces
     doctor = cli("doctor", "--json", env=clean_env(SANDBOXRES_ENV_FILE=str(emulated)))
     assert doctor.returncode == 0, doctor.stdout
     assert json.loads(doctor.stdout)["target"]["endpoints"]["dynamodb"] == emulator.url
-    integration = cli("env", "--json", env=clean_env(SANDBOXRES_ENV_FILE=str(tmp_path / ".env.integration")))
+    (tmp_path / "aws-config").write_text("[profile sandboxres-sandbox]\nregion = eu-west-1\n")
+    integration = cli(
+        "env",
+        "--json",
+        env=clean_env(
+            SANDBOXRES_ENV_FILE=str(tmp_path / ".env.integration"), AWS_CONFIG_FILE=str(tmp_path / "aws-config")
+        ),
+    )
     assert integration.returncode == 0, integration.stderr
     data = json.loads(integration.stdout)
     assert data["target"] == "aws" and "'sandboxres-sandbox'" in data["credential_source"]

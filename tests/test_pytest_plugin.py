@@ -462,6 +462,32 @@ def test_markers_on_real_aws_skip_emulator_tests(inner: pytest.Pytester) -> None
     )
 
 
+@pytest.mark.parametrize(
+    ("marker", "problem"),
+    [
+        ('sandboxres_aws_only(reson="IAM")', "takes reason= only, not reson"),
+        ('sandboxres_emulator_only(reasons="moto")', "takes reason= only, not reasons"),
+        ('sandboxres_aws_only("a", "b")', "takes one reason (a string)"),
+        ("sandboxres_emulator_only(42)", "takes one reason (a string)"),
+    ],
+)
+def test_marker_keyword_typos_stop_the_run(inner: pytest.Pytester, marker: str, problem: str) -> None:
+    inner.makepyfile(f"import pytest\n\n@pytest.mark.{marker}\ndef test_marked():\n    pass\n")
+    result = inner.runpytest("--strict-markers")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*sandboxres: *test_marked: @pytest.mark.sandboxres_*{problem}*"])
+
+
+def test_a_test_with_both_markers_is_skipped_with_a_warning(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        "import pytest\n\n@pytest.mark.sandboxres_aws_only\n@pytest.mark.sandboxres_emulator_only\n"
+        "def test_never():\n    pass\n"
+    )
+    result = inner.runpytest("--strict-markers", "-rs")
+    result.assert_outcomes(skipped=1, warnings=1)
+    result.stdout.fnmatch_lines(["*test_never is marked both sandboxres_aws_only and sandboxres_emulator_only*"])
+
+
 # ---------------------------------------------------------------------------------------------------------
 # options, ini settings and their precedence
 
@@ -481,9 +507,11 @@ def test_target():
     ("env", "ini", "cli", "expected"),
     [
         ("aws", None, None, "aws"),  # environment alone
-        ("aws", "embedded", None, "embedded"),  # ini > environment
-        ("embedded", "aws", None, "aws"),
-        ("aws", "aws", "embedded", "embedded"),  # command line > ini
+        ("aws", "embedded", None, "aws"),  # environment > ini
+        ("embedded", "aws", None, "embedded"),
+        (None, "aws", None, "aws"),  # the ini file when the environment is silent
+        ("aws", "aws", "embedded", "embedded"),  # command line > environment and ini
+        ("embedded", None, "aws", "aws"),
         (None, "embedded", "aws", "aws"),
         (None, None, None, "embedded"),  # nothing: the default
     ],
@@ -507,6 +535,28 @@ def test_target_precedence(
     seen = json.loads((inner.path / "target.json").read_text())
     assert seen["kind"] == expected
     assert sandboxres_environ() == environ_before  # the run's settings do not leak out of it
+
+
+@pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "SANDBOXRES_ENV_FILE"])
+def test_an_endpoint_variable_beats_the_ini_target(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """``sandboxres_target = embedded`` (the docs' own example) must not hide an external emulator's endpoint."""
+    if variable == "SANDBOXRES_ENV_FILE":
+        env_file = inner.path / "integration.env"
+        env_file.write_text("AWS_ENDPOINT_URL=http://127.0.0.1:9\n")
+        monkeypatch.setenv(variable, str(env_file))
+    else:
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")
+    write_ini(inner, sandboxres_target="embedded")
+    inner.makepyfile(_REPORT_TARGET)
+    result = inner.runpytest()
+    result.assert_outcomes(passed=1)
+    seen = json.loads((inner.path / "target.json").read_text())
+    assert seen == {
+        "kind": "emulator",
+        "source": "AWS_ENDPOINT_URL" if variable != "AWS_ENDPOINT_URL_DYNAMODB" else variable,
+    }
 
 
 @pytest.mark.parametrize(
@@ -572,9 +622,11 @@ def kept_tables() -> Iterator[list[str]]:
     ("env", "ini", "cli", "keep_arg", "kept"),
     [
         ("1", None, None, None, True),  # environment alone
-        ("1", "false", None, None, False),  # ini > environment
-        ("0", "true", None, None, True),
+        ("1", "false", None, None, True),  # environment > ini
+        ("0", "true", None, None, False),
+        (None, "true", None, None, True),  # the ini file when the environment is silent
         (None, "true", "--sandboxres-no-keep", None, False),  # command line > ini
+        ("1", None, "--sandboxres-no-keep", None, False),  # command line > environment
         ("0", "false", "--sandboxres-keep", None, True),
         (None, None, "--sandboxres-keep", False, False),  # keep= of the factory call > command line
         ("0", "false", "--sandboxres-no-keep", True, True),

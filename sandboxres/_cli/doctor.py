@@ -28,7 +28,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from .._clients import active_target, client_kwargs, session_kwargs
+from .._clients import active_target, client_kwargs, sdk_session, session_kwargs
+from .._durations import check_duration
 from .._ephemeral import guard_target
 from .._errors import ConfigurationError
 from .._naming import QUEUE_PREFIX, make_name
@@ -178,7 +179,7 @@ def _probe_config(timeout: float) -> Config:
 def _client(target: Target, service: str, timeout: float) -> Any:
     kwargs = client_kwargs(target, service)
     kwargs["config"] = kwargs["config"].merge(_probe_config(timeout))
-    session = boto3.session.Session(**session_kwargs(target))
+    session = boto3.session.Session(botocore_session=sdk_session(target), **session_kwargs(target))
     return session.client(service, **kwargs)  # type: ignore[call-overload]
 
 
@@ -288,8 +289,7 @@ def _render(target: Target | None, findings: list[Finding]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.timeout <= 0:
-        raise ConfigurationError(f"--timeout must be a positive number of seconds, got {args.timeout}")
+    check_duration("--timeout", args.timeout, error=ConfigurationError)
     kinds = args.kinds or list(CHECKS)
     target, findings = diagnose(kinds, lifecycle=not args.no_lifecycle, timeout=args.timeout)
     failed = [f for f in findings if f.status == "failed"]
