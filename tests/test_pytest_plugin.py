@@ -754,16 +754,26 @@ def test_summary_on_an_external_emulator_shows_endpoints_and_no_credentials(
 
 
 @pytest.mark.parametrize(
-    ("args", "ini", "chosen_by"),
+    ("args", "env", "ini", "chosen_by"),
     [
-        (["--sandboxres-target", "embedded"], {"sandboxres_target": "aws"}, "--sandboxres-target"),
-        ([], {"sandboxres_target": "embedded"}, "ini sandboxres_target"),
+        # the command line beats the environment and the ini file
+        (["--sandboxres-target", "embedded"], "aws", {"sandboxres_target": "aws"}, "--sandboxres-target"),
+        # the ini file decides only when neither the command line nor the environment does
+        ([], None, {"sandboxres_target": "embedded"}, "ini sandboxres_target"),
     ],
 )
 def test_summary_says_which_setting_chose_the_target(
-    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, args: list[str], ini: dict[str, str], chosen_by: str
+    inner: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: str | None,
+    ini: dict[str, str],
+    chosen_by: str,
 ) -> None:
-    monkeypatch.setenv("SANDBOXRES_TARGET", "aws")  # the weakest setting
+    if env is None:
+        monkeypatch.delenv("SANDBOXRES_TARGET", raising=False)
+    else:
+        monkeypatch.setenv("SANDBOXRES_TARGET", env)
     write_ini(inner, **ini)
     inner.makepyfile("def test_bucket(sandboxres_bucket):\n    assert sandboxres_bucket('b').name\n")
     result = inner.runpytest(*args)
