@@ -17,8 +17,10 @@ from ._errors import (
     AWSCallError,
     CleanupError,
     ConfigurationError,
+    EndpointUnreachableError,
     ForeignResourceError,
     GuardError,
+    QuotaError,
     ReadinessTimeoutError,
     ResourceError,
     SandboxresError,
@@ -27,7 +29,6 @@ from ._errors import (
 from ._handles import BucketHandle, QueueHandle, TableHandle
 from ._naming import BUCKET_PREFIX, QUEUE_PREFIX, TABLE_PREFIX
 from ._plans import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID
-from ._redact import install_log_redaction
 from ._registry import STATS
 from ._specs import Index
 from ._sweeper import SweepReport, sweep
@@ -35,7 +36,8 @@ from ._target import Target
 from ._target_report import describe_target
 from ._unittest import EnterContextMixin
 
-install_log_redaction()  # credentials never reach a log record (see _redact)
+# Importing has no side effects: log redaction is installed when a target is first resolved (_clients), the
+# exit and signal hooks when the first resource is registered (_interrupts).
 
 __version__ = "0.1.0"
 
@@ -51,12 +53,14 @@ __all__ = [
     "BucketHandle",
     "CleanupError",
     "ConfigurationError",
+    "EndpointUnreachableError",
     "EnterContextMixin",
     "Ephemeral",
     "ForeignResourceError",
     "GuardError",
     "Index",
     "QueueHandle",
+    "QuotaError",
     "ReadinessTimeoutError",
     "ResourceError",
     "SandboxresError",

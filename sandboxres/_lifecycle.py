@@ -87,6 +87,11 @@ class ResourceLifecycle:
             _registry.count(kept=1)
             log.warning("keeping %s (keep=True or SANDBOXRES_KEEP=1): delete it yourself or sweep it", self.resource)
             return None
+        if self.state == "creating" and not any(self.progress.get(stage) for stage in ("sent", "created")):
+            # No create call ever left (or each was answered with "nothing created": a permanent error, a
+            # refused connection): nothing can exist, so there is nothing to delete and nothing to report.
+            self.abandoned()
+            return None
         return delete_plan(self.kind, self.name, {**self.facts, **self.extra_names, **self.progress}, self.spec.timeout)
 
     def deleted(self) -> None:

@@ -10,7 +10,8 @@ the environment, as always. Extra switches exercise the exit cleanup:
 ``--embedded-report`` prints what the embedded emulator still holds from an exit hook that runs after the
 library's exit cleanup and before the emulator stops; ``--embedded-too`` also leaves one queue on the
 embedded emulator, created after the first resources (so the emulator starts late);
-``--exit-budget S`` bounds the exit cleanup.
+``--exit-budget S`` bounds the exit cleanup; ``--cancel-after S`` (async) cancels the creates after S
+seconds (a timeout); ``--stats`` prints ``STATS <json>`` of ``sandboxres.STATS`` at exit.
 """
 
 from __future__ import annotations
@@ -97,6 +98,17 @@ def run_sync(args: argparse.Namespace) -> None:
 
 async def run_async(args: argparse.Namespace) -> None:
     resources = factories(sandboxres.aio, args.kinds)
+    if args.cancel_after is not None:  # a timeout cancels the task while the creates are in flight
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                await asyncio.wait_for(
+                    asyncio.gather(*(stack.enter_async_context(resource) for resource in resources)),
+                    args.cancel_after,
+                )
+                print("NOT CANCELLED", flush=True)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            print("CANCELLED", flush=True)
+        return
     if args.leave:
         handles = [await resource.create() for resource in resources]
         ready(handles)
@@ -136,7 +148,11 @@ def main() -> None:
     parser.add_argument("--embedded-report", action="store_true")
     parser.add_argument("--embedded-too", action="store_true")
     parser.add_argument("--exit-budget", type=float)
+    parser.add_argument("--cancel-after", type=float, help="async: cancel the creates after S seconds")
+    parser.add_argument("--stats", action="store_true", help="print STATS <json> at exit")
     args = parser.parse_args()
+    if args.stats:  # registered first: runs after the library's exit cleanup
+        atexit.register(lambda: print("STATS " + json.dumps(sandboxres.STATS.as_dict()), flush=True))
     if args.exit_budget is not None:
         _interrupts.EXIT_CLEANUP_SECONDS = args.exit_budget
     print(f"PID {os.getpid()}", flush=True)
