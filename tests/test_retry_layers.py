@@ -1,0 +1,129 @@
+"""One retry layer: the library's lifecycle calls are retried by the library alone (botocore's own retries are
+off for them), so a permanent error is sent exactly once; the clients handed to users keep botocore's standard
+retries. Quotas raise QuotaError, sent once. A dead emulator endpoint fails within seconds.
+
+Everything runs against a moto server through the fault proxy, which counts the requests reaching it. No
+``AWS_MAX_ATTEMPTS`` / ``AWS_RETRY_MODE`` is set: botocore's defaults are in force.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+import sandboxres
+from sandboxres import AWSCallError, ConfigurationError, EndpointUnreachableError, QuotaError
+from tests.emulators.launch import EmulatorUnavailable, start_emulator
+from tests.support.faultproxy import FaultProxy, aws_error, start_fault_proxy, table_limit_exceeded, throttling
+from tests.support.lifecycles import MODES, Runner, TargetView, runner
+
+
+@pytest.fixture(scope="module")
+def upstream_url() -> Iterator[str]:
+    try:
+        emulator = start_emulator("moto")
+    except EmulatorUnavailable as error:
+        pytest.skip(str(error))
+    with emulator:
+        yield emulator.url
+
+
+@pytest.fixture(scope="module")
+def proxy(upstream_url: str) -> Iterator[FaultProxy]:
+    with start_fault_proxy(upstream_url) as started:
+        yield started
+
+
+@pytest.fixture(autouse=True)
+def through_proxy(monkeypatch: pytest.MonkeyPatch, proxy: FaultProxy) -> Iterator[None]:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    proxy.clear()
+    yield
+    proxy.clear()
+
+
+@pytest.fixture(params=MODES)
+def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
+    active = runner(request.param)
+    try:
+        yield active
+    finally:
+        active.close()
+
+
+def nothing_left(upstream_url: str) -> None:
+    assert not TargetView(endpoint=upstream_url).leftovers("test")
+
+
+def test_table_quota_is_sent_once_and_named(run: Runner, proxy: FaultProxy, upstream_url: str) -> None:
+    proxy.add(table_limit_exceeded("quota"))
+    resource = run.make("table", "quota")
+    with pytest.raises(QuotaError) as raised, run.enter(resource):
+        pytest.fail("no table can be created")
+    assert isinstance(raised.value, AWSCallError) and raised.value.code == "LimitExceededException"
+    message = str(raised.value)
+    assert resource.lifecycle.name in message and "table quota" in message
+    assert "sandboxres sweep" in message and "quota raised" in message
+    assert proxy.count("dynamodb", "CreateTable") == 1, "a permanent error is sent exactly once"
+    assert proxy.count("dynamodb", "DeleteTable") == 0, "nothing was created: nothing to delete"
+    assert sandboxres.STATS.left_behind == 0
+    nothing_left(upstream_url)
+
+
+def test_bucket_quota_is_sent_once(run: Runner, proxy: FaultProxy, upstream_url: str) -> None:
+    message = "You have attempted to create more buckets than allowed"
+    proxy.add(aws_error("s3", "CreateBucket", "TooManyBuckets", message, status=400))
+    resource = run.make("bucket", "quota")
+    with pytest.raises(QuotaError, match="bucket quota"), run.enter(resource):
+        pytest.fail("no bucket can be created")
+    assert proxy.count("s3", "CreateBucket") == 1
+    nothing_left(upstream_url)
+
+
+def test_concurrent_table_limit_is_retried_by_the_library(run: Runner, proxy: FaultProxy) -> None:
+    """The "simultaneously" LimitExceededException is transient: retried (by the library), then it works."""
+    proxy.add(table_limit_exceeded("concurrent", times=4))
+    with run.lifecycle("table", "busy") as table:
+        assert table.name
+    # 4 refused, 1 accepted
+    assert proxy.count("dynamodb", "CreateTable") == 5
+
+
+def test_user_clients_keep_botocore_retries(run: Runner, proxy: FaultProxy) -> None:
+    """The handle's client is the user's: botocore's standard retries (3 attempts) still apply to it."""
+    with run.lifecycle("table", "mine") as table:
+        proxy.add(throttling("dynamodb", "PutItem", times=2))
+        run.call(table.client.put_item(TableName=table.name, Item={"pk": {"S": "1"}}))
+        assert proxy.count("dynamodb", "PutItem") == 3
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a dead emulator endpoint
+
+
+def _dead_port() -> int:
+    """A local port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("kind", ["table", "bucket", "queue"])
+def test_dead_emulator_endpoint_fails_fast(run: Runner, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    endpoint = f"http://127.0.0.1:{_dead_port()}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    before = sandboxres.STATS.left_behind
+    started = time.monotonic()
+    resource = run.make(kind, "dead")
+    with pytest.raises(EndpointUnreachableError) as raised, run.enter(resource):
+        pytest.fail("nothing listens there")
+    assert time.monotonic() - started < 10
+    assert isinstance(raised.value, ConfigurationError)
+    assert endpoint in str(raised.value) and "sandboxres emulator" in str(raised.value)
+    # nothing was created: no leak is reported, nothing stays registered
+    assert sandboxres.STATS.left_behind == before
+    assert not getattr(raised.value, "sandboxres_cleanup_errors", [])
+    assert resource.lifecycle.state == "deleted"
