@@ -13,8 +13,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Protocol, TypeVar
 
-import tenacity
-
 from ._errors import EndpointUnreachableError
 from ._steps import Call, Plan, Poll, Step, is_refused
 
@@ -41,6 +39,8 @@ class _PlanRunner:
 
     def arguments(self, step: Step) -> dict[str, Any]:
         """tenacity arguments of ``step``: its policy, less the retries of a refused connection when final."""
+        import tenacity  # imported when first used: `import sandboxres` stays light
+
         kwargs = step.retrying()
         if self.refused_is_final:
             kwargs["retry"] = tenacity.retry_if_exception(lambda e: not is_refused(e)) & kwargs["retry"]
@@ -108,6 +108,8 @@ class SyncDriver(_PlanRunner):
             raise final from exc
 
     def _perform(self, step: Step) -> Any:
+        import tenacity
+
         if isinstance(step, Poll):
             for attempt in tenacity.Retrying(**self.arguments(step)):
                 with attempt:
@@ -161,6 +163,8 @@ class AsyncDriver(_PlanRunner):
             raise final from exc
 
     async def _perform(self, step: Step) -> Any:
+        import tenacity
+
         if isinstance(step, Poll):
             async for attempt in tenacity.AsyncRetrying(**self.arguments(step)):
                 with attempt:

@@ -15,8 +15,8 @@ actions into one statement per resource kind, each scoped to the library's name 
 IAM action names are not always the operation's name: ``HeadBucket`` and ``ListObjectsV2`` need
 ``s3:ListBucket``, ``ListObjectVersions`` needs ``s3:ListBucketVersions``, ``DeleteObjects`` needs
 ``s3:DeleteObject`` (and ``s3:DeleteObjectVersion`` for versions) on each object, ``CreateTable`` with tags
-also needs ``dynamodb:TagResource``, ``CreateBucket`` with tags ``s3:TagResource``, and ``CreateQueue`` with tags ``sqs:TagQueue``. DynamoDB Streams
-operations use the ``dynamodb:`` action prefix.
+also needs ``dynamodb:TagResource``, ``CreateBucket`` with tags ``s3:TagResource``, and ``CreateQueue`` with
+tags ``sqs:TagQueue``. DynamoDB Streams operations use the ``dynamodb:`` action prefix.
 """
 
 from __future__ import annotations

@@ -18,12 +18,14 @@ import errno
 import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import tenacity
 from botocore.exceptions import ClientError, ConnectionError, ConnectTimeoutError, HTTPClientError
 
 from ._errors import AWSCallError, EndpointUnreachableError, QuotaError, ReadinessTimeoutError, ResourceError
+
+if TYPE_CHECKING:
+    import tenacity
 
 T = TypeVar("T")
 
@@ -176,6 +178,8 @@ class RetryPolicy:
 
 def retry_wait() -> Any:
     """Backoff for failed calls: 50 ms doubling with jitter, capped at 5 s."""
+    import tenacity  # imported when first used: `import sandboxres` stays light
+
     return tenacity.wait_exponential(multiplier=0.05, max=5.0) + tenacity.wait_random(0, 0.05)
 
 
@@ -188,6 +192,8 @@ def poll_wait() -> Any:
     After waiting T seconds the next interval is at most 0.1*T + 0.07 s, so readiness is noticed at most
     10 % of the wait + 70 ms + one probe's latency after it happens (plain doubling would overshoot up to 100 %).
     """
+    import tenacity
+
     return tenacity.wait_exponential(multiplier=POLL_FIRST_INTERVAL, exp_base=1.1, max=2.0)
 
 
@@ -202,6 +208,8 @@ class Call:
 
     def retrying(self) -> dict[str, Any]:
         """tenacity arguments for this call; the last error is re-raised unchanged once the deadline passes."""
+        import tenacity
+
         return {
             "retry": tenacity.retry_if_exception(self.policy.should_retry),
             "wait": retry_wait(),
@@ -256,6 +264,8 @@ class Poll:
 
     def retrying(self) -> dict[str, Any]:
         """tenacity arguments: poll while NotReady or transient, give up with ReadinessTimeoutError."""
+        import tenacity
+
         started = time.monotonic()
 
         def give_up(state: tenacity.RetryCallState) -> Any:
