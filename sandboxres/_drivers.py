@@ -51,11 +51,12 @@ class _PlanRunner:
         if not self.refused_is_final or not is_refused(exc) or isinstance(exc, EndpointUnreachableError):
             return exc
         call = step.call if isinstance(step, Poll) else step
-        endpoint = str(getattr(exc, "kwargs", {}).get("endpoint_url") or "")
+        endpoint = ""
+        with contextlib.suppress(Exception):  # the client's endpoint, not the request's URL (a bucket's path)
+            endpoint = str(self.clients[call.service].meta.endpoint_url)
         if not endpoint:
-            with contextlib.suppress(Exception):
-                endpoint = str(self.clients[call.service].meta.endpoint_url)
-        return EndpointUnreachableError(endpoint or "(unknown endpoint)", call.service)
+            endpoint = str(getattr(exc, "kwargs", {}).get("endpoint_url") or "(unknown endpoint)")
+        return EndpointUnreachableError(endpoint, call.service)
 
     clients: Any
 

@@ -122,7 +122,8 @@ def test_dead_emulator_endpoint_fails_fast(run: Runner, monkeypatch: pytest.Monk
         pytest.fail("nothing listens there")
     assert time.monotonic() - started < 10
     assert isinstance(raised.value, ConfigurationError)
-    assert endpoint in str(raised.value) and "sandboxres emulator" in str(raised.value)
+    assert f"endpoint {endpoint} for" in str(raised.value), "names the endpoint, not a request's URL"
+    assert "sandboxres emulator" in str(raised.value)
     # nothing was created: no leak is reported, nothing stays registered
     assert sandboxres.STATS.left_behind == before
     assert not getattr(raised.value, "sandboxres_cleanup_errors", [])

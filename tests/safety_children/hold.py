@@ -10,8 +10,8 @@ the environment, as always. Extra switches exercise the exit cleanup:
 ``--embedded-report`` prints what the embedded emulator still holds from an exit hook that runs after the
 library's exit cleanup and before the emulator stops; ``--embedded-too`` also leaves one queue on the
 embedded emulator, created after the first resources (so the emulator starts late);
-``--exit-budget S`` bounds the exit cleanup; ``--cancel-after S`` (async) cancels the creates after S
-seconds (a timeout); ``--stats`` prints ``STATS <json>`` of ``sandboxres.STATS`` at exit.
+``--exit-budget S`` bounds the exit cleanup; ``--cancel-on-line`` (async) cancels the creating task when a line
+arrives on stdin; ``--stats`` prints ``STATS <json>`` of ``sandboxres.STATS`` at exit.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import sys
+import threading
 import time
 from typing import Any
 
@@ -98,15 +99,26 @@ def run_sync(args: argparse.Namespace) -> None:
 
 async def run_async(args: argparse.Namespace) -> None:
     resources = factories(sandboxres.aio, args.kinds)
-    if args.cancel_after is not None:  # a timeout cancels the task while the creates are in flight
-        try:
+    if args.cancel_on_line:  # a line on stdin cancels the task while its creates are in flight
+
+        async def enter_all() -> None:
             async with contextlib.AsyncExitStack() as stack:
-                await asyncio.wait_for(
-                    asyncio.gather(*(stack.enter_async_context(resource) for resource in resources)),
-                    args.cancel_after,
-                )
+                await asyncio.gather(*(stack.enter_async_context(resource) for resource in resources))
                 print("NOT CANCELLED", flush=True)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
+
+        loop = asyncio.get_running_loop()
+        line = asyncio.Event()
+        threading.Thread(
+            target=lambda: (sys.stdin.readline(), loop.call_soon_threadsafe(line.set)), daemon=True
+        ).start()
+        task = asyncio.ensure_future(enter_all())
+        waiter = asyncio.ensure_future(line.wait())
+        await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
             print("CANCELLED", flush=True)
         return
     if args.leave:
@@ -148,7 +160,7 @@ def main() -> None:
     parser.add_argument("--embedded-report", action="store_true")
     parser.add_argument("--embedded-too", action="store_true")
     parser.add_argument("--exit-budget", type=float)
-    parser.add_argument("--cancel-after", type=float, help="async: cancel the creates after S seconds")
+    parser.add_argument("--cancel-on-line", action="store_true", help="async: a line on stdin cancels the creates")
     parser.add_argument("--stats", action="store_true", help="print STATS <json> at exit")
     args = parser.parse_args()
     if args.stats:  # registered first: runs after the library's exit cleanup
