@@ -17,7 +17,17 @@ import pytest
 import sandboxres
 from sandboxres import AWSCallError, ConfigurationError, EndpointUnreachableError, QuotaError
 from tests.emulators.launch import EmulatorUnavailable, start_emulator
-from tests.support.faultproxy import FaultProxy, aws_error, start_fault_proxy, table_limit_exceeded, throttling
+from tests.support.faultproxy import (
+    Fault,
+    FaultProxy,
+    ProxyRequest,
+    Rule,
+    Trigger,
+    aws_error,
+    start_fault_proxy,
+    table_limit_exceeded,
+    throttling,
+)
 from tests.support.lifecycles import MODES, Runner, TargetView, runner
 
 
@@ -128,3 +138,41 @@ def test_dead_emulator_endpoint_fails_fast(run: Runner, monkeypatch: pytest.Monk
     assert sandboxres.STATS.left_behind == before
     assert not getattr(raised.value, "sandboxres_cleanup_errors", [])
     assert resource.lifecycle.state == "deleted"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# buckets: tagged in the create call, PutBucketTagging as the readiness probe
+
+
+class _Recorder(Fault):
+    """Forwards the request unchanged and keeps its body."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    def before(self, request: ProxyRequest, trigger: Trigger) -> None:
+        self.bodies.append(request.body)
+        return None
+
+
+def test_bucket_is_tagged_in_its_create_call_in_three_calls(run: Runner, proxy: FaultProxy, upstream_url: str) -> None:
+    recorder = _Recorder()
+    proxy.add(Rule(recorder, service="s3", operations="CreateBucket"))
+    with run.lifecycle("bucket", "born_tagged") as bucket:
+        tags = TargetView(endpoint=upstream_url).s3.get_bucket_tagging(Bucket=bucket.name)["TagSet"]
+        assert {t["Key"]: t["Value"] for t in tags}["sandboxres:managed"] == "true"
+    assert len(recorder.bodies) == 1 and b"sandboxres:managed" in recorder.bodies[0], "tags sent in CreateBucket"
+    operations = [r.operation for r in proxy.seen("s3", resource=bucket.name)]
+    assert operations == ["CreateBucket", "PutBucketTagging", "DeleteBucket"]
+
+
+def test_endpoint_refusing_create_time_tags_gets_them_afterwards(run: Runner, proxy: FaultProxy) -> None:
+    """An emulator that rejects CreateBucketConfiguration.Tags (MalformedXML): created again without them, and
+    tagged by the readiness probe."""
+    proxy.add(aws_error("s3", "CreateBucket", "MalformedXML", "The XML you provided was not well-formed", times=1))
+    recorder = _Recorder()
+    proxy.add(Rule(recorder, service="s3", operations="CreateBucket"))
+    with run.lifecycle("bucket", "tagged_later") as bucket:
+        assert bucket.name
+    assert len(recorder.bodies) == 1 and b"sandboxres:managed" not in recorder.bodies[0]
+    assert proxy.count("s3", "PutBucketTagging", bucket.name) == 1
