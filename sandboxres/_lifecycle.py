@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 from . import _registry
 from ._errors import CleanupError, attach_cleanup_failure
 from ._handles import CLIENT_OF
-from ._plans import create_plan, delete_plan, label_of, resource_tags
+from ._plans import create_plan, delete_plan, label_of, resource_tags, unseen_grace
 from ._specs import QueueSpec, Spec
 from ._steps import Plan, as_resource_error
 from ._target import Target
@@ -54,6 +54,7 @@ class ResourceLifecycle:
                 "call ephemeral_*() again for another"
             )
         target.endpoint(CLIENT_OF[self.kind])  # an emulator target without this service: refused before any call
+        unseen_grace()  # a bad SANDBOXRES_UNSEEN_GRACE: refused before anything is registered
         scope = name_scope()
         self.target = target
         self.name = self.spec.new_name(scope)

@@ -176,3 +176,14 @@ def test_endpoint_refusing_create_time_tags_gets_them_afterwards(run: Runner, pr
         assert bucket.name
     assert len(recorder.bodies) == 1 and b"sandboxres:managed" not in recorder.bodies[0]
     assert proxy.count("s3", "PutBucketTagging", bucket.name) == 1
+
+
+@pytest.mark.parametrize("value", ["abc", "nan", "inf", "-1"])
+def test_bad_unseen_grace_is_refused_before_any_call(
+    run: Runner, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("SANDBOXRES_UNSEEN_GRACE", value)
+    resource = run.make("queue", "grace")
+    with pytest.raises(ConfigurationError, match="SANDBOXRES_UNSEEN_GRACE"), run.enter(resource):
+        pytest.fail("refused")
+    assert proxy.requests == []
