@@ -8,9 +8,13 @@ Everything runs against a moto server through the fault proxy, which counts the 
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +33,8 @@ from tests.support.faultproxy import (
     throttling,
 )
 from tests.support.lifecycles import MODES, Runner, TargetView, runner
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +194,17 @@ def test_bad_unseen_grace_is_refused_before_any_call(
     with pytest.raises(ConfigurationError, match="SANDBOXRES_UNSEEN_GRACE"), run.enter(resource):
         pytest.fail("refused")
     assert proxy.requests == []
+
+
+def test_check_against_a_dead_emulator_ends_within_seconds_without_leak_reports() -> None:
+    endpoint = f"http://127.0.0.1:{_dead_port()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SANDBOXRES_"))}
+    env.update(AWS_ENDPOINT_URL=endpoint, PYTHONPATH=str(ROOT))
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "sandboxres", "check"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert time.monotonic() - started < 30, "a dead emulator is not retried until the deadline"
+    output = done.stdout + done.stderr
+    assert output.count("EndpointUnreachableError") == 3 and "sandboxres emulator" in output
+    assert "could NOT delete" not in output and "left behind" not in output, output
