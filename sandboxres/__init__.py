@@ -11,14 +11,18 @@ alone; see :func:`describe_target`. The async twins live in :mod:`sandboxres.aio
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._drivers import set_table_concurrency
 from ._ephemeral import Ephemeral, ephemeral_all, ephemeral_bucket, ephemeral_queue, ephemeral_table
 from ._errors import (
     AWSCallError,
     CleanupError,
     ConfigurationError,
+    EndpointUnreachableError,
     ForeignResourceError,
     GuardError,
+    QuotaError,
     ReadinessTimeoutError,
     ResourceError,
     SandboxresError,
@@ -27,15 +31,37 @@ from ._errors import (
 from ._handles import BucketHandle, QueueHandle, TableHandle
 from ._naming import BUCKET_PREFIX, QUEUE_PREFIX, TABLE_PREFIX
 from ._plans import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID
-from ._redact import install_log_redaction
 from ._registry import STATS
 from ._specs import Index
-from ._sweeper import SweepReport, sweep
 from ._target import Target
-from ._target_report import describe_target
-from ._unittest import EnterContextMixin
 
-install_log_redaction()  # credentials never reach a log record (see _redact)
+if TYPE_CHECKING:
+    from ._sweeper import SweepReport, sweep
+    from ._target_report import describe_target
+    from ._unittest import EnterContextMixin
+
+# Imported on first use (``sandboxres.sweep``, ``from sandboxres import EnterContextMixin``): `import sandboxres`
+# stays light (the sweeper and unittest are not needed by most programs).
+_LAZY = {
+    "SweepReport": "._sweeper",
+    "sweep": "._sweeper",
+    "describe_target": "._target_report",
+    "EnterContextMixin": "._unittest",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# Importing has no side effects: log redaction is installed when a target is first resolved (_clients), the
+# exit and signal hooks when the first resource is registered (_interrupts).
 
 __version__ = "0.1.0"
 
@@ -51,12 +77,14 @@ __all__ = [
     "BucketHandle",
     "CleanupError",
     "ConfigurationError",
+    "EndpointUnreachableError",
     "EnterContextMixin",
     "Ephemeral",
     "ForeignResourceError",
     "GuardError",
     "Index",
     "QueueHandle",
+    "QuotaError",
     "ReadinessTimeoutError",
     "ResourceError",
     "SandboxresError",

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib
 import os
 import sys
 import threading
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
 from ._embedded import ensure_embedded
+from ._redact import install_log_redaction
 from ._target import EMBEDDED_CREDENTIALS, Target, resolve_target
 
+if TYPE_CHECKING:
+    import asyncio
+
 USER_AGENT = "sandboxres"
+# The library's own lifecycle calls are retried by the library alone (classified, under each resource's
+# deadline); botocore's retries beneath them would send a permanent error (a quota) several times and multiply
+# every transient retry. Clients handed to users keep botocore's retries.
+LIFECYCLE_RETRIES: Any = {"total_max_attempts": 1, "mode": "standard"}
 
 
 def active_target() -> Target:
-    """The target in force now; starts the embedded emulator when that is the target."""
+    """The target in force now; starts the embedded emulator when that is the target.
+
+    Also installs the log redaction (once): from here on the SDK's records can carry credentials."""
+    install_log_redaction()
     target = resolve_target()
     if target.kind == "embedded":
         target = target.with_endpoint(ensure_embedded())
@@ -67,14 +77,16 @@ def _retries() -> Any:
     return {"mode": os.environ.get("AWS_RETRY_MODE") or "standard"}
 
 
-def client_kwargs(target: Target, service: str) -> dict[str, Any]:
-    """Arguments for ``session.client(service, ...)`` on ``target``."""
+def client_kwargs(target: Target, service: str, *, lifecycle: bool = False) -> dict[str, Any]:
+    """Arguments for ``session.client(service, ...)`` on ``target``; ``lifecycle=True``: for the library's own
+    lifecycle calls, with botocore's retries off (one attempt per call; the library retries)."""
+    retries = LIFECYCLE_RETRIES if lifecycle else _retries()
     if target.kind == "aws":
         config = Config(  # type: ignore[call-arg]
-            user_agent_extra=USER_AGENT, ignore_configured_endpoint_urls=True, retries=_retries()
+            user_agent_extra=USER_AGENT, ignore_configured_endpoint_urls=True, retries=retries
         )
         return {"config": config}
-    config = Config(user_agent_extra=USER_AGENT, s3={"addressing_style": "path"}, retries=_retries())
+    config = Config(user_agent_extra=USER_AGENT, s3={"addressing_style": "path"}, retries=retries)
     return {"endpoint_url": target.endpoint(service), "config": config}
 
 
@@ -95,14 +107,17 @@ class ClientPool:
         self.target = target
         self._lock = threading.Lock()
         self._session = boto3.session.Session(botocore_session=sdk_session(target), **session_kwargs(target))
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, bool], Any] = {}
         self._resources: dict[str, Any] = {}
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, *, lifecycle: bool = False) -> Any:
+        """The shared client for ``service`` (for users: botocore's retries; ``lifecycle=True``: none)."""
         with self._lock:
-            if service not in self._clients:
-                self._clients[service] = self._session.client(service, **client_kwargs(self.target, service))  # type: ignore[call-overload]
-            return self._clients[service]
+            key = (service, lifecycle)
+            if key not in self._clients:
+                kwargs = client_kwargs(self.target, service, lifecycle=lifecycle)
+                self._clients[key] = self._session.client(service, **kwargs)  # type: ignore[call-overload]
+            return self._clients[key]
 
     def resource(self, service: str) -> Any:
         with self._lock:
@@ -112,8 +127,9 @@ class ClientPool:
             return self._resources[service]
 
     def __getitem__(self, service: str) -> Any:
-        """Drivers look clients up by service name; each is created on first use."""
-        return self.client(service)
+        """Drivers look clients up by service name; each is created on first use, with botocore's retries off
+        (the library's classified retries are the only layer for lifecycle calls)."""
+        return self.client(service, lifecycle=True)
 
 
 _pools: dict[tuple[Any, ...], ClientPool] = {}
@@ -151,6 +167,8 @@ class _Shared:
     """One open aioboto3 client or resource, and how many blocks use it."""
 
     def __init__(self) -> None:
+        import asyncio
+
         self.ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.users = 0
         self.context: Any = None
@@ -160,22 +178,27 @@ _shared: dict[tuple[Any, ...], _Shared] = {}
 
 
 @contextlib.asynccontextmanager
-async def shared_aio(target: Target, service: str, *, resource: bool = False) -> AsyncIterator[Any]:
+async def shared_aio(
+    target: Target, service: str, *, resource: bool = False, lifecycle: bool = False
+) -> AsyncIterator[Any]:
     """An aioboto3 client (or resource) for ``service``, shared by the blocks running at once in this event loop.
 
     Opening an aiobotocore client costs tens of milliseconds of CPU; fifty blocks entered together share one.
-    It is opened by the first block and closed when the last block using it ends.
+    It is opened by the first block and closed when the last block using it ends. ``lifecycle=True``: a client
+    for the library's own lifecycle calls, with botocore's retries off.
     """
+    import asyncio
+
     if "aioboto3" not in sys.modules:  # importing it takes a few hundred ms: not on the event loop
         await asyncio.to_thread(importlib.import_module, "aioboto3")
-    key = (id(asyncio.get_running_loop()), _pool_key(target), service, resource)
+    key = (id(asyncio.get_running_loop()), _pool_key(target), service, resource, lifecycle)
     entry = _shared.get(key)
     if entry is None:
         entry = _shared[key] = _Shared()
         try:
             session = aio_session(target)
             factory = session.resource if resource else session.client
-            entry.context = factory(service, **client_kwargs(target, service))
+            entry.context = factory(service, **client_kwargs(target, service, lifecycle=lifecycle))
             entry.ready.set_result(await entry.context.__aenter__())
         except BaseException as exc:
             del _shared[key]

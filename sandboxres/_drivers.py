@@ -6,21 +6,58 @@ difference between them is ``await``.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Protocol, TypeVar
 
-import tenacity
-
-from ._steps import Call, Plan, Poll, Step
+from ._errors import EndpointUnreachableError
+from ._steps import Call, Plan, Poll, Step, is_refused
 
 T = TypeVar("T")
 
 
 class _PlanRunner:
-    """The part of running a plan that does no I/O: feeding results and errors back into the generator."""
+    """The part of running a plan that does no I/O: feeding results and errors back into the generator, and
+    the retry arguments of each step.
+
+    ``refused_is_final``: on an emulator target a refused connection means no emulator runs there; it ends
+    the step at once with :class:`~sandboxres.EndpointUnreachableError` instead of being retried until the
+    deadline. On real AWS a refused connection stays transient. ``None``: decided from the clients' target
+    (``clients.target.kind``) when they have one.
+    """
+
+    refused_is_final = False
+
+    def _decide(self, clients: Any, refused_is_final: bool | None) -> None:
+        if refused_is_final is None:
+            target = getattr(clients, "target", None)
+            refused_is_final = target is not None and getattr(target, "kind", "aws") != "aws"
+        self.refused_is_final = refused_is_final
+
+    def arguments(self, step: Step) -> dict[str, Any]:
+        """tenacity arguments of ``step``: its policy, less the retries of a refused connection when final."""
+        import tenacity  # imported when first used: `import sandboxres` stays light
+
+        kwargs = step.retrying()
+        if self.refused_is_final:
+            kwargs["retry"] = tenacity.retry_if_exception(lambda e: not is_refused(e)) & kwargs["retry"]
+        return kwargs
+
+    def unreachable(self, step: Step, exc: Exception) -> Exception:
+        """The error to raise for ``exc`` ending ``step``: EndpointUnreachableError for a final refusal."""
+        if not self.refused_is_final or not is_refused(exc) or isinstance(exc, EndpointUnreachableError):
+            return exc
+        call = step.call if isinstance(step, Poll) else step
+        endpoint = ""
+        with contextlib.suppress(Exception):  # the client's endpoint, not the request's URL (a bucket's path)
+            endpoint = str(self.clients[call.service].meta.endpoint_url)
+        if not endpoint:
+            endpoint = str(getattr(exc, "kwargs", {}).get("endpoint_url") or "(unknown endpoint)")
+        return EndpointUnreachableError(endpoint, call.service)
+
+    clients: Any
 
     @staticmethod
     def advance(plan: Plan[T], reply: Any, error: BaseException | None) -> tuple[bool, Any]:
@@ -41,8 +78,9 @@ class Clients(Protocol):
 class SyncDriver(_PlanRunner):
     """Runs plans with boto3 clients (one per service) and ``time.sleep`` (through tenacity)."""
 
-    def __init__(self, clients: Clients) -> None:
+    def __init__(self, clients: Clients, *, refused_is_final: bool | None = None) -> None:
         self.clients = clients
+        self._decide(clients, refused_is_final)
 
     def run(self, plan: Plan[T]) -> T:
         reply: Any = None
@@ -61,12 +99,23 @@ class SyncDriver(_PlanRunner):
             plan.close()
 
     def perform(self, step: Step) -> Any:
+        try:
+            return self._perform(step)
+        except Exception as exc:
+            final = self.unreachable(step, exc)
+            if final is exc:
+                raise
+            raise final from exc
+
+    def _perform(self, step: Step) -> Any:
+        import tenacity
+
         if isinstance(step, Poll):
-            for attempt in tenacity.Retrying(**step.retrying()):
+            for attempt in tenacity.Retrying(**self.arguments(step)):
                 with attempt:
                     return step.settle(*(step.first(attempt) or self._probe(step.call)))
         assert isinstance(step, Call)
-        for attempt in tenacity.Retrying(**step.retrying()):
+        for attempt in tenacity.Retrying(**self.arguments(step)):
             with attempt:
                 return self._invoke(step)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -84,8 +133,9 @@ class SyncDriver(_PlanRunner):
 class AsyncDriver(_PlanRunner):
     """Runs the same plans with aioboto3 clients and ``asyncio.sleep`` (through tenacity)."""
 
-    def __init__(self, clients: Clients) -> None:
+    def __init__(self, clients: Clients, *, refused_is_final: bool | None = None) -> None:
         self.clients = clients
+        self._decide(clients, refused_is_final)
 
     async def run(self, plan: Plan[T]) -> T:
         reply: Any = None
@@ -104,12 +154,23 @@ class AsyncDriver(_PlanRunner):
             plan.close()
 
     async def perform(self, step: Step) -> Any:
+        try:
+            return await self._perform(step)
+        except Exception as exc:
+            final = self.unreachable(step, exc)
+            if final is exc:
+                raise
+            raise final from exc
+
+    async def _perform(self, step: Step) -> Any:
+        import tenacity
+
         if isinstance(step, Poll):
-            async for attempt in tenacity.AsyncRetrying(**step.retrying()):
+            async for attempt in tenacity.AsyncRetrying(**self.arguments(step)):
                 with attempt:
                     return step.settle(*(step.first(attempt) or await self._probe(step.call)))
         assert isinstance(step, Call)
-        async for attempt in tenacity.AsyncRetrying(**step.retrying()):
+        async for attempt in tenacity.AsyncRetrying(**self.arguments(step)):
             with attempt:
                 return await self._invoke(step)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -177,6 +238,8 @@ class TableSlots:
 
     @asynccontextmanager
     async def hold_async(self) -> AsyncIterator[None]:
+        import asyncio  # imported when first used: `import sandboxres` stays light
+
         delay = 0.005
         while not self.try_acquire():
             await asyncio.sleep(delay)

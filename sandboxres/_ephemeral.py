@@ -71,7 +71,7 @@ class Ephemeral(Generic[H]):
         target = active_target()
         guard_target(target)
         pool = client_pool(target)
-        self._driver = SyncDriver(pool)
+        self._driver = SyncDriver(pool, refused_is_final=target.kind != "aws")
         plan = self.lifecycle.begin(target)
         try:
             with self._slot():
@@ -90,7 +90,11 @@ class Ephemeral(Generic[H]):
 
     def _delete_now(self) -> CleanupError | None:
         plan = self.lifecycle.delete_plan()
-        if plan is None or self._driver is None:
+        if plan is None:
+            return None
+        if self._driver is None:  # failed before its first call: nothing can exist
+            plan.close()
+            self.lifecycle.abandoned()
             return None
         try:
             with self._slot():
@@ -121,6 +125,7 @@ def _front_door(spec_factory: Callable[P, Spec], handle: type[H], name: str) -> 
         return Ephemeral(call_spec(spec_factory, name, args, kwargs))
 
     door.__name__ = door.__qualname__ = name
+    door.__module__ = "sandboxres"  # where users import it from
     door.__signature__ = inspect.signature(spec_factory).replace(  # type: ignore[attr-defined]
         return_annotation=f"Ephemeral[{handle.__name__}]"
     )

@@ -4,12 +4,14 @@ Every exception derives from :class:`SandboxresError`, so ``except SandboxresErr
 
     SandboxresError
     ├── ConfigurationError (also ValueError)   the environment or a target setting is wrong
+    │   └── EndpointUnreachableError           the emulator endpoint refuses connections: it is not running
     ├── SpecError (also ValueError)            bad input for a resource: raised before any API call
     ├── GuardError                             real AWS refused by a safety guard (CI, account, endpoint)
     └── ResourceError                          something happened to one named resource
         ├── ReadinessTimeoutError (also TimeoutError)   not usable before the deadline
         ├── ForeignResourceError               the name belongs to someone else (S3 403 / BucketAlreadyExists)
         ├── AWSCallError                       a call failed with a permanent error, or kept failing
+        │   └── QuotaError                     an account quota is reached (tables, buckets): sent once
         └── CleanupError                       a resource could not be deleted: it may be left behind
 
 Every message names the resource concerned and the next thing to try. No message ever contains
@@ -42,6 +44,23 @@ class SandboxresError(Exception):
 
 class ConfigurationError(SandboxresError, ValueError):
     """The environment or an explicit target setting cannot be used."""
+
+
+class EndpointUnreachableError(ConfigurationError):
+    """The emulator endpoint of the target refuses connections: nothing listens there, so nothing was created.
+
+    Raised within seconds instead of retrying until a deadline; ``endpoint`` is the URL concerned.
+    """
+
+    def __init__(self, endpoint: str, service: str = "") -> None:
+        what = f" for {service}" if service else ""
+        super().__init__(
+            f"the emulator endpoint {endpoint}{what} refuses connections: no emulator is running there. "
+            "Start one (`sandboxres emulator`, or your own emulator on that port), or point AWS_ENDPOINT_URL "
+            "(or SANDBOXRES_TARGET) elsewhere"
+        )
+        self.endpoint = endpoint
+        self.service = service
 
 
 class SpecError(SandboxresError, ValueError):
@@ -84,6 +103,21 @@ class AWSCallError(ResourceError):
         super().__init__(resource, f"{operation} failed with {code}: {message}")
         self.operation = operation
         self.code = code
+
+
+class QuotaError(AWSCallError):
+    """An account quota is reached (the DynamoDB table quota, the S3 bucket quota). Sent once, never retried:
+    ``quota`` names it; delete leftovers (``sandboxres sweep``) or have the quota raised."""
+
+    def __init__(self, resource: str, operation: str, code: str, quota: str) -> None:
+        super().__init__(
+            resource,
+            operation,
+            code,
+            f"the account's {quota} is reached. Delete leftover resources (`sandboxres sweep --yes`) "
+            f"or have the quota raised (AWS Service Quotas)",
+        )
+        self.quota = quota
 
 
 class CleanupError(ResourceError):

@@ -17,7 +17,7 @@
   deletion) is deleted with the sync driver, also for resources created through the async API, and reported
   on stderr and in the ``sandboxres`` log. The exit hook is (re-)registered after the embedded emulator
   started, so that it runs before the emulator's own exit hook stops the server (atexit runs hooks in reverse
-  order of registration).
+  order of registration). Nothing is registered at import: the hooks come with the first resource.
 """
 
 from __future__ import annotations
@@ -162,6 +162,9 @@ def _ensure_exit_hook() -> None:
     global _exit_hook_after_embedded
     running = embedded_url() is not None
     with _lock:
+        if _exit_hook_after_embedded is None:
+            # First resource: the SIGTERM-status hook goes first, so that it runs after the exit cleanup.
+            atexit.register(_exit_with_sigterm_status)
         if _exit_hook_after_embedded is None or (running and not _exit_hook_after_embedded):
             atexit.unregister(delete_leftovers)
             atexit.register(delete_leftovers)
@@ -294,7 +297,3 @@ def _exit_with_sigterm_status() -> None:
     logging.shutdown()  # its own exit hook, registered earlier, would run after this one
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
-
-
-# Registered at import, before any resource exists: it runs after the exit cleanup and the emulator's stop.
-atexit.register(_exit_with_sigterm_status)

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 from . import _registry
 from ._errors import CleanupError, attach_cleanup_failure
 from ._handles import CLIENT_OF
-from ._plans import create_plan, delete_plan, label_of, resource_tags
+from ._plans import create_plan, delete_plan, label_of, resource_tags, unseen_grace
 from ._redact import scrub_exception
 from ._specs import QueueSpec, Spec
 from ._steps import Plan, as_resource_error
@@ -55,6 +55,7 @@ class ResourceLifecycle:
                 "call ephemeral_*() again for another"
             )
         target.endpoint(CLIENT_OF[self.kind])  # an emulator target without this service: refused before any call
+        unseen_grace()  # a bad SANDBOXRES_UNSEEN_GRACE: refused before anything is registered
         scope = name_scope()
         self.target = target
         self.name = self.spec.new_name(scope)
@@ -87,6 +88,11 @@ class ResourceLifecycle:
             _registry.unregister(self)
             _registry.count(kept=1)
             log.warning("keeping %s (keep=True or SANDBOXRES_KEEP=1): delete it yourself or sweep it", self.resource)
+            return None
+        if self.state == "creating" and not any(self.progress.get(stage) for stage in ("sent", "created")):
+            # No create call ever left (or each was answered with "nothing created": a permanent error, a
+            # refused connection): nothing can exist, so there is nothing to delete and nothing to report.
+            self.abandoned()
             return None
         return delete_plan(self.kind, self.name, {**self.facts, **self.extra_names, **self.progress}, self.spec.timeout)
 

@@ -111,3 +111,13 @@ def make_name(kind: Kind, label: str, *, fifo: bool = False, unique: str | None 
 def has_prefix(kind: Kind, name: str) -> bool:
     """True when ``name`` carries this library's prefix for ``kind`` (case-sensitive)."""
     return name.startswith(PREFIXES[kind])
+
+
+# The exact shape of a bucket name this library generates: prefix, label (and scope), the 16 hex digits.
+_GENERATED_BUCKET_RE = re.compile(rf"^{BUCKET_PREFIX}[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-[0-9a-f]{{{UNIQUE_HEX_DIGITS}}}$")
+
+
+def is_generated_bucket_name(name: str) -> bool:
+    """True when ``name`` has exactly the shape of a bucket name from :func:`make_name` (prefix, label, unique
+    part of 16 hex digits, at most 63 characters). Used to recognise our buckets that lack tags."""
+    return len(name) <= _MAX_LEN["bucket"] and _GENERATED_BUCKET_RE.match(name) is not None

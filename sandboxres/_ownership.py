@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ._errors import ForeignResourceError
-from ._naming import Kind, has_prefix
+from ._naming import Kind, has_prefix, is_generated_bucket_name
 from ._plans import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID, check_own_name, delete_plan, label_of
 from ._steps import Call, Plan, RetryPolicy, error_code
 
@@ -115,6 +115,23 @@ def delete_owned(kind: Kind, name: str, facts: Mapping[str, Any]) -> Plan[bool]:
     if not verdict.ours:
         raise ForeignResourceError(label_of(kind, name), f"not deleted: {verdict.problem} of this library")
     yield from delete_plan(kind, name, facts)
+    return True
+
+
+def delete_untagged_bucket(name: str, facts: Mapping[str, Any]) -> Plan[bool]:
+    """Delete a bucket of this library's exact name format that carries no tags at all (created, then the
+    process was killed before it was tagged, on an endpoint that ignores tags in CreateBucket). The sweeper
+    offers it only on an explicit opt-in and past an age. Tags read again right before: a bucket with any
+    tag that is not ours is refused (before any deleting call). Returns False when it was already gone."""
+    check_own_name("bucket", name)
+    if not is_generated_bucket_name(name):
+        raise ForeignResourceError(label_of("bucket", name), "not deleted: not this library's exact name format")
+    tags = yield from read_tags("bucket", name, facts)
+    if tags is None:
+        return False
+    if tags and not ownership(tags).ours:
+        raise ForeignResourceError(label_of("bucket", name), "not deleted: it carries tags that are not ours")
+    yield from delete_plan("bucket", name, facts)
     return True
 
 

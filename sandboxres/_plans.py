@@ -12,6 +12,8 @@ create call was sent but never answered can still be deleted by name.
 from __future__ import annotations
 
 import logging
+import math
+import os
 from collections.abc import Mapping, MutableMapping
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -19,10 +21,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ._errors import CleanupError, ForeignResourceError, ReadinessTimeoutError, SpecError
+from ._errors import CleanupError, ConfigurationError, ForeignResourceError, ReadinessTimeoutError, SpecError
 from ._naming import Kind, has_prefix
 from ._specs import BucketSpec, QueueSpec, Spec, TableSpec
-from ._steps import Call, NotReady, Plan, Poll, RetryPolicy, error_code, error_message
+from ._steps import Call, NotReady, Plan, Poll, RetryPolicy, answered_without_effect, error_code, error_message
 
 log = logging.getLogger("sandboxres")
 
@@ -59,24 +61,88 @@ def within(policy: RetryPolicy, timeout: float) -> RetryPolicy:
 
 
 # A resource whose create call succeeded but whose readiness was never seen may still be invisible (eventual
-# consistency: ResourceNotFoundException, NoSuchBucket, QueueDoesNotExist right after create). Its deletion treats
-# "not found" as "not visible yet" for this long before believing it.
+# consistency: ResourceNotFoundException, NoSuchBucket, QueueDoesNotExist right after create); so may one whose
+# create call was sent and never answered (interrupted by Ctrl-C, SIGTERM, a cancellation or a timeout): it may
+# land after the cleanup began. Its deletion treats "not found" as "not visible yet" for this long (seconds,
+# SANDBOXRES_UNSEEN_GRACE) before believing it.
 UNSEEN_GRACE = 60.0
+UNSEEN_GRACE_VARIABLE = "SANDBOXRES_UNSEEN_GRACE"
 Progress = MutableMapping[str, set[str]]
 
 
+def unseen_grace() -> float:
+    """How long a delete keeps retrying "not found" for a resource that may still appear (``UNSEEN_GRACE``, or
+    ``SANDBOXRES_UNSEEN_GRACE`` seconds: a finite number >= 0)."""
+    raw = os.environ.get(UNSEEN_GRACE_VARIABLE, "").strip()
+    if not raw:
+        return UNSEEN_GRACE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise ConfigurationError(f"{UNSEEN_GRACE_VARIABLE}={raw!r} must be a finite number of seconds >= 0")
+    return value
+
+
 def mark(progress: Progress | None, stage: str, name: str) -> None:
-    """Record that ``name`` reached ``stage``: "created" (its create call succeeded), "confirmed" (seen ready) or
-    "foreign" (the name turned out to be someone else's: never delete it)."""
+    """Record that ``name`` reached ``stage``: "sent" (its create call left, answered or not), "created" (its
+    create call succeeded), "confirmed" (seen ready) or "foreign" (the name turned out to be someone else's:
+    never delete it)."""
     if progress is not None:
         progress.setdefault(stage, set()).add(name)
 
 
+def unmark(progress: Progress | None, stage: str, name: str) -> None:
+    if progress is not None:
+        progress.get(stage, set()).discard(name)
+
+
+def create_call(call: Call, name: str, progress: Progress | None) -> Plan[Any]:
+    """Send a create call, recording it as "sent" first: until it is answered, the resource may exist.
+
+    An answer that proves nothing was created (a permanent error; a refused connection) takes the mark back.
+    An interruption (Ctrl-C, SIGTERM, cancellation: the plan is closed), a lost answer or a timeout leave it:
+    the cleanup then treats the resource as possibly landed (see :func:`not_found_policy`).
+    """
+    mark(progress, "sent", name)
+    try:
+        response = yield call
+    except Exception as exc:
+        if answered_without_effect(exc):
+            unmark(progress, "sent", name)
+        raise
+    return response
+
+
+def in_doubt(name: str, facts: Mapping[str, Any]) -> bool:
+    """True when ``name``'s create call was sent and never answered: it may exist, or appear later."""
+    return name in facts.get("sent", ()) and name not in facts.get("created", ())
+
+
 def not_found_policy(policy: RetryPolicy, name: str, facts: Mapping[str, Any], code: str) -> RetryPolicy:
-    """``policy``, retrying ``code`` (not found) for UNSEEN_GRACE when ``name`` was created but never seen ready."""
-    if name not in facts.get("created", ()) or name in facts.get("confirmed", ()):
+    """``policy``, retrying ``code`` (not found) for the unseen grace when ``name`` may exist unseen: created but
+    never seen ready, or its create call never answered."""
+    unseen = name in facts.get("created", ()) and name not in facts.get("confirmed", ())
+    if not unseen and not in_doubt(name, facts):
         return policy
-    return replace(policy, racy=policy.racy | {code}, code_deadlines=(*policy.code_deadlines, (code, UNSEEN_GRACE)))
+    grace = unseen_grace()
+    return replace(policy, racy=policy.racy | {code}, code_deadlines=(*policy.code_deadlines, (code, grace)))
+
+
+def not_found(kind: Kind, name: str, facts: Mapping[str, Any]) -> None:
+    """A delete met "not found" (past any grace). Fine, unless the create was never answered: then the resource
+    may still appear, and it is reported as possibly left behind, never counted as deleted."""
+    if in_doubt(name, facts):
+        raise CleanupError(
+            label_of(kind, name),
+            [
+                RuntimeError(
+                    f"its create call was interrupted before the answer and it was not seen within "
+                    f"{unseen_grace():g} s: it may still appear"
+                )
+            ],
+        )
 
 
 def check_own_name(kind: Kind, name: str) -> None:
@@ -130,7 +196,8 @@ def create_table(
     created = None
     try:
         request = spec.create_request(name, tags)
-        response = yield Call("dynamodb", "create_table", request, within(_TABLE_CREATE, spec.timeout))
+        call = Call("dynamodb", "create_table", request, within(_TABLE_CREATE, spec.timeout))
+        response = yield from create_call(call, name, progress)
         created = {"Table": response["TableDescription"]}  # its status is the first readiness probe
     except ClientError as exc:
         # Names are unique: "in use" here means an earlier attempt of this very call succeeded.
@@ -176,6 +243,7 @@ def delete_table(name: str, facts: Mapping[str, Any], timeout: float = DELETE_DE
             break
         except ClientError as exc:
             if error_code(exc) == "ResourceNotFoundException":
+                not_found("table", name, facts)
                 return
             if attempt or error_code(exc) != "ValidationException" or "protect" not in error_message(exc).lower():
                 raise
@@ -209,6 +277,8 @@ _BUCKET_EMPTY = RetryPolicy(
     racy=frozenset({"OperationAborted"}), deadline=DELETE_DEADLINE, racy_deadline=DELETE_DEADLINE
 )
 _NOT_SUPPORTED = frozenset({"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument", "501"})
+# What an emulator may answer to CreateBucketConfiguration.Tags it does not know (real S3 accepts them).
+_CREATE_TAGS_REJECTED = frozenset({"MalformedXML", "InvalidArgument", "InvalidRequest", "NotImplemented", "501"})
 
 
 def _foreign_bucket(name: str) -> Any:
@@ -222,40 +292,65 @@ def _foreign_bucket(name: str) -> Any:
     return make
 
 
+def _bucket_probe(name: str) -> dict[str, Any]:
+    """What a bucket readiness probe's errors mean: not visible yet, or someone else's (403 is never ready)."""
+    return {"404": "not ready", "NoSuchBucket": "not ready", "NotFound": "not ready", "403": _foreign_bucket(name)}
+
+
 def create_bucket(
     spec: BucketSpec, name: str, tags: Mapping[str, str], region: str | None, progress: Progress | None = None
 ) -> Plan[dict[str, Any]]:
     resource = label_of("bucket", name)
-    params: dict[str, Any] = {"Bucket": name}
-    if region and region != "us-east-1":
-        params["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    try:
-        yield Call("s3", "create_bucket", params, within(_BUCKET_CREATE, spec.timeout))
-    except ClientError as exc:
-        code = error_code(exc)
-        if code == "BucketAlreadyExists":
-            mark(progress, "foreign", name)  # someone else's: the cleanup must not touch it
-            raise _foreign_bucket(name)(exc) from exc
-        if code != "BucketAlreadyOwnedByYou":
-            raise
-    mark(progress, "created", name)
-    yield Poll(
-        Call("s3", "head_bucket", {"Bucket": name}),
-        lambda response: None,
-        resource,
-        spec.timeout,
-        {"404": "not ready", "NoSuchBucket": "not ready", "NotFound": "not ready", "403": _foreign_bucket(name)},
-    )
-    mark(progress, "confirmed", name)
     tag_set = [{"Key": k, "Value": v} for k, v in tags.items()]
+    configuration: dict[str, Any] = {"Tags": tag_set}  # tagged from birth on S3: no untagged window
+    if region and region != "us-east-1":
+        configuration["LocationConstraint"] = region
+    params: dict[str, Any] = {"Bucket": name, "CreateBucketConfiguration": configuration}
+    for attempt in range(2):
+        try:
+            yield from create_call(
+                Call("s3", "create_bucket", params, within(_BUCKET_CREATE, spec.timeout)), name, progress
+            )
+            break
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "BucketAlreadyExists":
+                mark(progress, "foreign", name)  # someone else's: the cleanup must not touch it
+                raise _foreign_bucket(name)(exc) from exc
+            if code == "BucketAlreadyOwnedByYou":
+                break
+            if attempt or code not in _CREATE_TAGS_REJECTED:
+                raise
+            # An emulator that lacks create-time bucket tags: create without them; the tagging below tags it.
+            log.info("%s: the endpoint refuses tags in CreateBucket (%s); tagging after the create", resource, code)
+            configuration.pop("Tags")
+            if not configuration:
+                params.pop("CreateBucketConfiguration")
+    mark(progress, "created", name)
+    tagging = {"Bucket": name, "Tagging": {"TagSet": tag_set}}
     try:
-        tagging = {"Bucket": name, "Tagging": {"TagSet": tag_set}}
-        yield Call("s3", "put_bucket_tagging", tagging, within(_BUCKET_CONFIGURE, spec.timeout))
+        # PutBucketTagging is the readiness probe: it succeeds only once the bucket is visible (NoSuchBucket
+        # before), and it tags the bucket where the endpoint ignored the create-time tags (moto). 403: foreign.
+        yield Poll(
+            Call("s3", "put_bucket_tagging", tagging),
+            lambda response: None,
+            resource,
+            spec.timeout,
+            _bucket_probe(name),
+        )
     except ClientError as exc:
         if error_code(exc) not in _NOT_SUPPORTED:
             raise
         # Only emulators lack bucket tagging (s3rver); real S3 always has it.
         log.warning("%s: the endpoint does not support bucket tags; `sandboxres sweep` cannot find it", resource)
+        yield Poll(
+            Call("s3", "head_bucket", {"Bucket": name}),
+            lambda response: None,
+            resource,
+            spec.timeout,
+            _bucket_probe(name),
+        )
+    mark(progress, "confirmed", name)
     if spec.versioning:
         yield Call(
             "s3",
@@ -359,6 +454,7 @@ def delete_bucket(name: str, facts: Mapping[str, Any], timeout: float = DELETE_D
         except ClientError as exc:
             code = error_code(exc)
             if code in ("NoSuchBucket", "404"):
+                not_found("bucket", name, facts)
                 return
             if code != "BucketNotEmpty":
                 raise
@@ -386,7 +482,9 @@ def _create_one_queue(
     params: dict[str, Any] = {"QueueName": name, "tags": dict(tags)}
     if attributes:
         params["Attributes"] = dict(attributes)
-    response = yield Call("sqs", "create_queue", params, within(_QUEUE_CREATE, timeout))
+    response = yield from create_call(
+        Call("sqs", "create_queue", params, within(_QUEUE_CREATE, timeout)), name, progress
+    )
     url = response["QueueUrl"]
     mark(progress, "created", name)
     arn = yield Poll(
@@ -430,17 +528,25 @@ def _delete_one_queue(name: str, url: str | None, facts: Mapping[str, Any], time
     except ClientError as exc:
         if error_code(exc) != "QueueDoesNotExist":
             raise
+        not_found("queue", name, facts)
 
 
 def delete_queue(name: str, facts: Mapping[str, Any], timeout: float = DELETE_DEADLINE) -> Plan[None]:
-    """Delete the queue, then its dead-letter queue (each by URL when known, else by name)."""
-    yield from _delete_one_queue(name, facts.get("url"), facts, timeout)
+    """Delete the queue, then its dead-letter queue (each by URL when known, else by name). A queue that may
+    still appear does not keep its dead-letter queue from being deleted; it is reported afterwards."""
+    pending: CleanupError | None = None
+    try:
+        yield from _delete_one_queue(name, facts.get("url"), facts, timeout)
+    except CleanupError as exc:
+        pending = exc
     dead_letter = facts.get("dead_letter")
     dead_letter_name = facts.get("dead_letter_name")
     if dead_letter:
         yield from _delete_one_queue(dead_letter["name"], dead_letter["url"], facts, timeout)
     elif dead_letter_name:
         yield from _delete_one_queue(dead_letter_name, None, facts, timeout)
+    if pending is not None:
+        raise pending
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ actions into one statement per resource kind, each scoped to the library's name 
 IAM action names are not always the operation's name: ``HeadBucket`` and ``ListObjectsV2`` need
 ``s3:ListBucket``, ``ListObjectVersions`` needs ``s3:ListBucketVersions``, ``DeleteObjects`` needs
 ``s3:DeleteObject`` (and ``s3:DeleteObjectVersion`` for versions) on each object, ``CreateTable`` with tags
-also needs ``dynamodb:TagResource`` and ``CreateQueue`` with tags ``sqs:TagQueue``. DynamoDB Streams
-operations use the ``dynamodb:`` action prefix.
+also needs ``dynamodb:TagResource``, ``CreateBucket`` with tags ``s3:TagResource``, and ``CreateQueue`` with
+tags ``sqs:TagQueue``. DynamoDB Streams operations use the ``dynamodb:`` action prefix.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ OPERATIONS: Mapping[tuple[str, str], tuple[Permission, ...]] = {
     ("dynamodbstreams", "GetRecords"): _p(("dynamodb:GetRecords", "stream")),
     ("dynamodbstreams", "ListStreams"): _p(("dynamodb:ListStreams", "*")),
     # S3: lifecycle (create, wait, tag, versioning, empty every version and upload, delete), sweeper, objects.
-    ("s3", "CreateBucket"): _p(("s3:CreateBucket", "bucket")),
+    ("s3", "CreateBucket"): _p(("s3:CreateBucket", "bucket"), ("s3:TagResource", "bucket")),
     ("s3", "HeadBucket"): _p(("s3:ListBucket", "bucket")),
     ("s3", "GetBucketLocation"): _p(("s3:GetBucketLocation", "bucket")),
     ("s3", "PutBucketTagging"): _p(("s3:PutBucketTagging", "bucket")),

@@ -14,15 +14,18 @@ Error classes:
 
 from __future__ import annotations
 
+import errno
 import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import tenacity
-from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import ClientError, ConnectionError, ConnectTimeoutError, HTTPClientError
 
-from ._errors import AWSCallError, ReadinessTimeoutError, ResourceError
+from ._errors import AWSCallError, EndpointUnreachableError, QuotaError, ReadinessTimeoutError, ResourceError
+
+if TYPE_CHECKING:
+    import tenacity
 
 T = TypeVar("T")
 
@@ -76,6 +79,60 @@ def http_status(exc: BaseException) -> int:
     return 0
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc``, the error botocore wrapped in it (``kwargs['error']``) and its chained causes."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or any(item is s for s in seen) or len(seen) > 20:
+            continue
+        seen.append(item)
+        wrapped = getattr(item, "kwargs", {}).get("error") if isinstance(getattr(item, "kwargs", None), dict) else None
+        todo.extend([wrapped if isinstance(wrapped, BaseException) else None, item.__cause__, item.__context__])
+    return seen
+
+
+def is_refused(exc: BaseException) -> bool:
+    """True when the connection was refused: nothing listens at the endpoint, and the request was never sent."""
+    if isinstance(exc, EndpointUnreachableError):
+        return True
+    if not isinstance(exc, ConnectionError):
+        return False
+    for cause in _causes(exc):
+        if isinstance(cause, ConnectionRefusedError):
+            return True
+        if isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED:
+            return True
+    text = str(exc).lower()
+    return "connection refused" in text or "connect call failed" in text
+
+
+def never_sent(exc: BaseException) -> bool:
+    """True when ``exc`` proves the request never reached the server (refused, or no connection in time)."""
+    return is_refused(exc) or isinstance(exc, ConnectTimeoutError)
+
+
+def answered_without_effect(exc: BaseException) -> bool:
+    """True when a create call's final error proves it created nothing: the server answered with a permanent
+    error, or the request never left. A lost answer (timeout, reset), a 5xx or an interruption prove nothing."""
+    if isinstance(exc, ClientError):
+        return not is_transient(exc) and http_status(exc) < 500
+    return never_sent(exc)
+
+
+def quota_of(exc: BaseException) -> str | None:
+    """The account quota a ClientError says is reached (never retried), or None."""
+    if not isinstance(exc, ClientError):
+        return None
+    code = error_code(exc)
+    if code == "LimitExceededException" and "simultaneous" not in error_message(exc).lower():
+        return "DynamoDB table quota (tables per account and Region, 2,500 by default)"
+    if code == "TooManyBuckets":
+        return "S3 bucket quota (buckets per account, 10,000 by default)"
+    return None
+
+
 def is_transient(exc: BaseException) -> bool:
     """True for failures that any call may simply retry."""
     if isinstance(exc, (ConnectionError, HTTPClientError)):
@@ -121,6 +178,8 @@ class RetryPolicy:
 
 def retry_wait() -> Any:
     """Backoff for failed calls: 50 ms doubling with jitter, capped at 5 s."""
+    import tenacity  # imported when first used: `import sandboxres` stays light
+
     return tenacity.wait_exponential(multiplier=0.05, max=5.0) + tenacity.wait_random(0, 0.05)
 
 
@@ -133,6 +192,8 @@ def poll_wait() -> Any:
     After waiting T seconds the next interval is at most 0.1*T + 0.07 s, so readiness is noticed at most
     10 % of the wait + 70 ms + one probe's latency after it happens (plain doubling would overshoot up to 100 %).
     """
+    import tenacity
+
     return tenacity.wait_exponential(multiplier=POLL_FIRST_INTERVAL, exp_base=1.1, max=2.0)
 
 
@@ -147,6 +208,8 @@ class Call:
 
     def retrying(self) -> dict[str, Any]:
         """tenacity arguments for this call; the last error is re-raised unchanged once the deadline passes."""
+        import tenacity
+
         return {
             "retry": tenacity.retry_if_exception(self.policy.should_retry),
             "wait": retry_wait(),
@@ -201,6 +264,8 @@ class Poll:
 
     def retrying(self) -> dict[str, Any]:
         """tenacity arguments: poll while NotReady or transient, give up with ReadinessTimeoutError."""
+        import tenacity
+
         started = time.monotonic()
 
         def give_up(state: tenacity.RetryCallState) -> Any:
@@ -229,6 +294,9 @@ def as_resource_error(exc: BaseException, resource: str, operation: str = "") ->
         return exc
     if isinstance(exc, ClientError):
         op = operation or str(exc.operation_name)
+        quota = quota_of(exc)
+        if quota is not None:
+            return QuotaError(resource, op, error_code(exc), quota)
         return AWSCallError(resource, op, error_code(exc), error_message(exc))
     if isinstance(exc, (ConnectionError, HTTPClientError)):
         return AWSCallError(resource, operation or "call", type(exc).__name__, str(exc))

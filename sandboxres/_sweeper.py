@@ -8,6 +8,12 @@ tags once more and then runs the same delete plans as the context managers (vers
 every version; a dead-letter queue is itself a tagged ``test_`` queue). A resource lacking either the prefix
 or the tags is never deleted. On ``aws`` the safety guards run first.
 
+With ``include_untagged=True`` (and an age), buckets of the library's exact name format (prefix, label, 16 hex
+digits) that carry no tags at all and were created (S3's CreationDate) at least ``older_than`` ago are listed
+apart (``report.untagged``) and deleted too: a process killed between CreateBucket and tagging, on an endpoint
+that ignores tags in CreateBucket, leaves such buckets. Look-alikes of another format, or with any tag, are
+never touched.
+
     from sandboxres import sweep
     report = sweep(older_than="2h")            # dry run: what would go
     report = sweep(run_id="1a2b3c4d", dry_run=False)
@@ -30,8 +36,8 @@ from ._clients import active_target, client_pool
 from ._drivers import TABLE_SLOTS, SyncDriver
 from ._durations import check_duration
 from ._errors import ConfigurationError, SpecError
-from ._naming import BUCKET_PREFIX, QUEUE_PREFIX, Kind
-from ._ownership import delete_owned, looks_ours, ownership, read_tags
+from ._naming import BUCKET_PREFIX, QUEUE_PREFIX, Kind, is_generated_bucket_name
+from ._ownership import delete_owned, delete_untagged_bucket, looks_ours, ownership, read_tags
 from ._redact import redact, redact_url
 from ._steps import Call, Plan, RetryPolicy, error_code
 from ._target import Target
@@ -56,6 +62,7 @@ class SweptResource:
     age_seconds: float
     status: Status = "would delete"
     error: str = ""
+    untagged: bool = False  # an untagged bucket of our exact name format (``include_untagged``)
 
 
 @dataclass
@@ -90,6 +97,7 @@ class SweepReport:
     resources: list[SweptResource] = field(default_factory=list)
     ignored: list[Ignored] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # listing or inspection failures (nothing deleted)
+    untagged: list[SweptResource] = field(default_factory=list)  # include_untagged: listed apart
 
     @property
     def found(self) -> int:
@@ -101,7 +109,8 @@ class SweepReport:
 
     @property
     def failed(self) -> int:
-        return sum(1 for r in self.resources if r.status == "failed") + len(self.errors)
+        failures = sum(1 for r in [*self.resources, *self.untagged] if r.status == "failed")
+        return failures + len(self.errors)
 
     @property
     def ok(self) -> bool:
@@ -123,6 +132,7 @@ class SweepReport:
             "resources": [asdict(r) for r in self.resources],
             "ignored": [asdict(i) for i in self.ignored],
             "errors": list(self.errors),
+            "untagged": [asdict(r) for r in self.untagged],
         }
 
 
@@ -186,7 +196,9 @@ def list_buckets() -> Plan[list[tuple[str, dict[str, Any]]]]:
     while True:
         page = yield Call("s3", "list_buckets", params, _LIST)
         for bucket in page.get("Buckets", []):
-            names.append((bucket["Name"], {"region": bucket.get("BucketRegion")}))
+            names.append(
+                (bucket["Name"], {"region": bucket.get("BucketRegion"), "creation_date": bucket.get("CreationDate")})
+            )
         token = page.get("ContinuationToken")
         if not token:
             return names
@@ -259,6 +271,7 @@ def sweep(
     kinds: Sequence[str] | str | None = None,
     progress: Callable[[SweepProgress], None] | None = None,
     workers: int = DEFAULT_WORKERS,
+    include_untagged: bool = False,
 ) -> SweepReport:
     """Find (and with ``dry_run=False`` delete) the library's leftover resources on the target in force.
 
@@ -266,6 +279,9 @@ def sweep(
     ``"0s"``, seconds or a timedelta); ``run_id``: only that run's; ``kinds``: some of table, bucket, queue.
     ``progress`` receives a :class:`SweepProgress` per listed, inspected and deleted resource. Bad arguments
     raise SpecError before any API call; on ``aws`` a refused guard raises GuardError.
+    ``include_untagged``: also buckets of the library's exact name format that carry no tags at all and are
+    at least ``older_than`` old by S3's creation date (listed apart in ``report.untagged``; needs
+    ``older_than``; never with ``run_id``, which an untagged bucket cannot show).
     """
     from ._ephemeral import guard_target
 
@@ -275,6 +291,11 @@ def sweep(
         raise SpecError(f"run_id must be a non-empty string, got {run_id!r}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise SpecError(f"workers must be a positive integer, got {workers!r}")
+    if include_untagged and age_limit is None:
+        raise SpecError(
+            "include_untagged needs older_than (e.g. '2h'): a younger untagged bucket may be one a running "
+            "process is creating right now"
+        )
 
     target = active_target()
     guard_target(target)
@@ -305,6 +326,8 @@ def sweep(
         if tags is None:
             return None  # gone meanwhile
         verdict = ownership(tags)
+        if not verdict.ours and not tags and include_untagged and kind == "bucket" and run_id is None:
+            return _untagged_bucket(name, facts, age_limit or 0.0, now)
         if not verdict.ours or verdict.created_at is None or verdict.run_id is None:
             return Ignored(kind, name, f"not the library's: {verdict.problem}")
         age = _age(verdict.created_at, now)
@@ -320,14 +343,14 @@ def sweep(
         for done, outcome in enumerate(pool.map(inspect, candidates), start=1):
             kind, name, _ = candidates[done - 1]
             if isinstance(outcome, SweptResource):
-                report.resources.append(outcome)
+                (report.untagged if outcome.untagged else report.resources).append(outcome)
             elif isinstance(outcome, Ignored):
                 report.ignored.append(outcome)
             elif isinstance(outcome, str):
                 report.errors.append(outcome)
             tell(SweepProgress("inspect", done, len(candidates), kind, name))
 
-        if dry_run or not report.resources:
+        if dry_run or not (report.resources or report.untagged):
             return report
 
         def delete(resource: SweptResource) -> SweptResource:
@@ -335,14 +358,18 @@ def sweep(
             slot = TABLE_SLOTS.hold() if resource.kind == "table" else contextlib.nullcontext()
             try:
                 with slot:
-                    existed = driver.run(delete_owned(resource.kind, resource.name, facts))
+                    if resource.untagged:
+                        existed = driver.run(delete_untagged_bucket(resource.name, facts))
+                    else:
+                        existed = driver.run(delete_owned(resource.kind, resource.name, facts))
                 resource.status = "deleted" if existed else "gone"
             except Exception as exc:
                 resource.status, resource.error = "failed", _describe(exc)
             return resource
 
-        for done, resource in enumerate(pool.map(delete, report.resources), start=1):
-            tell(SweepProgress("delete", done, len(report.resources), resource.kind, resource.name))
+        doomed = [*report.resources, *report.untagged]
+        for done, resource in enumerate(pool.map(delete, doomed), start=1):
+            tell(SweepProgress("delete", done, len(doomed), resource.kind, resource.name))
     return report
 
 
@@ -367,6 +394,22 @@ def _check_reachable(target: Target, kinds: Sequence[Kind]) -> None:
                 f"the emulator at {redact_url(url)} does not answer ({type(exc).__name__}: {exc}): nothing was "
                 "swept. Start it (for example `sandboxres emulator`) or point AWS_ENDPOINT_URL at a running one"
             ) from None
+
+
+def _untagged_bucket(name: str, facts: dict[str, Any], age_limit: float, now: datetime) -> SweptResource | Ignored:
+    """An untagged bucket with the prefix: a candidate only in our exact name format and old enough."""
+    if not is_generated_bucket_name(name):
+        return Ignored("bucket", name, "not the library's: no tags, and not its exact name format")
+    created = facts.get("creation_date")
+    if not isinstance(created, datetime):
+        return Ignored("bucket", name, "not the library's: no tags, and no creation date to judge its age")
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=timezone.utc)
+    age = _age(created, now)
+    if age < age_limit:
+        return Ignored("bucket", name, f"untagged, only {age:.0f} s old")
+    stamp = created.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return SweptResource("bucket", name, "", stamp, round(age, 1), untagged=True)
 
 
 def _describe(exc: BaseException) -> str:

@@ -20,8 +20,6 @@ from dataclasses import dataclass, field, fields
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from dotenv import dotenv_values
-
 from ._durations import check_duration
 from ._errors import ConfigurationError
 from ._redact import redact, redact_url
@@ -263,6 +261,8 @@ def load_env_file(environ: Mapping[str, str]) -> dict[str, str]:
         return dict(environ)
     if not os.path.isfile(path):
         raise ConfigurationError(f"SANDBOXRES_ENV_FILE names {path!r}, which is not a readable file")
+    from dotenv import dotenv_values  # imported when first needed: `import sandboxres` stays light
+
     values = {k: v for k, v in dotenv_values(path).items() if v is not None}
     return {**values, **environ}
 

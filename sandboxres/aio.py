@@ -88,14 +88,17 @@ class AsyncEphemeral(Generic[H]):
         if isinstance(spec, TableSpec) and spec.stream:
             services.append("dynamodbstreams")
         try:
-            clients = {
-                service: await stack.enter_async_context(shared_aio(target, service))
+            # The lifecycle calls go through clients with botocore's retries off (the library retries them);
+            # the handle gets a client with botocore's standard retries for the user's own calls.
+            lifecycle_clients = {
+                service: await stack.enter_async_context(shared_aio(target, service, lifecycle=True))
                 for service in services
             }
-            self._driver = AsyncDriver(clients)
+            self._driver = AsyncDriver(lifecycle_clients, refused_is_final=target.kind != "aws")
             async with self._slot():
                 facts = await self._driver.run(plan)
             self.lifecycle.created(facts)
+            client = await stack.enter_async_context(shared_aio(target, CLIENT_OF[kind]))
             resource_object = None
             if kind in RESOURCE_OF:
                 service, factory = RESOURCE_OF[kind]
@@ -103,7 +106,7 @@ class AsyncEphemeral(Generic[H]):
                 resource_object = await getattr(resource, factory)(self.lifecycle.name)
         except BaseException as exc:
             self.lifecycle.create_failed(exc, await shielded(self._delete_now(), propagating=True))
-        self.handle = build_handle(kind, self.lifecycle.name, facts, clients[CLIENT_OF[kind]], lambda: resource_object)
+        self.handle = build_handle(kind, self.lifecycle.name, facts, client, lambda: resource_object)
         return self.handle
 
     async def _delete_now(self) -> CleanupError | None:

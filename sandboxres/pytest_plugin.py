@@ -57,6 +57,7 @@ from ._fixtures import (
     table_factory,
     table_fixture,
 )
+from ._redact import install_log_redaction
 from ._registry import STATS
 from ._target import _PROCESS_RUN_ID, ENDPOINT_VARIABLES, Target, load_env_file, resolve_target
 from ._target_report import describe_target
@@ -210,6 +211,7 @@ _SESSION = pytest.StashKey[_Session]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    install_log_redaction()  # a test run uses the library: SDK records are redacted from the start (caplog too)
     config.addinivalue_line(
         "markers",
         f"{AWS_ONLY}(reason=None): run only when the sandboxres target is real AWS "

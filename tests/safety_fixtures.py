@@ -275,3 +275,27 @@ class SlowReply(Fault):
         self.started.set()
         self.release.wait(self.seconds)
         return reply
+
+
+class HeldRequest(Fault):
+    """Hold the request back for ``seconds`` before forwarding it: the client is waiting, the operation has
+    not happened yet and happens once the hold ends, whatever became of the client meanwhile (an in-flight
+    create). ``started`` is set when a request is being held, ``forwarded`` once it went upstream."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = threading.Event()
+        self.forwarded = threading.Event()
+
+    @property
+    def label(self) -> str:
+        return f"hold {self.seconds:g}s"
+
+    def before(self, request: ProxyRequest, trigger: Trigger) -> None:
+        self.started.set()
+        time.sleep(self.seconds)
+        return None
+
+    def after(self, request: ProxyRequest, reply: Reply, trigger: Trigger) -> Reply:
+        self.forwarded.set()
+        return reply

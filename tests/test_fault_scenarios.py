@@ -325,23 +325,32 @@ def test_bucket_not_found_right_after_create(run: Runner, proxy: FaultProxy, ups
         use(run, "bucket", bucket)
     ready = created_at(proxy, "bucket", bucket.name) + wait
     assert returned >= ready, "returned while the bucket was still unknown"
-    check_waited(calls(proxy, "bucket", "HeadBucket", bucket.name), returned, ready, wait)
-    heads = calls(proxy, "bucket", "HeadBucket", bucket.name)
-    assert all(r.status == 404 for r in heads if r.fault is not None)
-    configure = [r for r in proxy.seen("s3", resource=bucket.name) if r.operation.startswith("PutBucket")]
-    assert configure and all(r.fault is None for r in configure), "configured only once the bucket was there"
+    # PutBucketTagging is the readiness probe (it answers only once the bucket is visible): no HeadBucket.
+    check_waited(calls(proxy, "bucket", "PutBucketTagging", bucket.name), returned, ready, wait)
+    probes = calls(proxy, "bucket", "PutBucketTagging", bucket.name)
+    assert all(r.status == 404 for r in probes if r.fault is not None)
+    assert not calls(proxy, "bucket", "HeadBucket", bucket.name)
+    configure = [
+        r
+        for r in proxy.seen("s3", resource=bucket.name)
+        if r.operation.startswith("PutBucket") and r.operation != "PutBucketTagging"
+    ]
+    assert all(r.fault is None for r in configure), "configured only once the bucket was there"
     nothing_left(upstream)
 
 
 def test_bucket_403_is_someone_elses(run: Runner, proxy: FaultProxy, upstream: TargetView) -> None:
-    """HTTP 403 on HeadBucket means the name belongs to another account: never "ready"."""
-    proxy.add(access_denied("s3", "HeadBucket"))
+    """HTTP 403 on the readiness probe (PutBucketTagging) means the name belongs to another account: never
+    "ready"."""
+    proxy.add(access_denied("s3", "PutBucketTagging"))
     resource = run.make("bucket", "foreign")
     with pytest.raises(ForeignResourceError), run.enter(resource):
         pytest.fail("a 403 bucket is not ours")
     name = resource.lifecycle.name
-    assert [r.status for r in calls(proxy, "bucket", "HeadBucket", name)] == [403], "403 is final"
-    assert not [r for r in proxy.seen("s3", resource=name) if r.operation.startswith("PutBucket")]
+    assert [r.status for r in calls(proxy, "bucket", "PutBucketTagging", name)] == [403], "403 is final"
+    assert not [
+        r for r in proxy.seen("s3", resource=name) if r.operation.startswith("PutBucket") and r.status != 403
+    ]
     nothing_left(upstream)
 
 

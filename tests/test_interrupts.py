@@ -106,11 +106,11 @@ def test_signal_during_create_call(
 def _wait_rules(kind: str) -> tuple[list[Rule], tuple[str, str]]:
     """Faults that keep a new resource "not ready" (and the probe to watch for) without hiding it from
     deletion: a CREATING table (DeleteTable refused with ResourceInUseException for 2 s, as on AWS), a
-    bucket whose HeadBucket says 404, a queue whose attributes are not readable yet."""
+    bucket whose tagging (the readiness probe) says NoSuchBucket, a queue whose attributes are not readable yet."""
     if kind == "table":
         return table_creating(2.0), ("dynamodb", "DescribeTable")
     if kind == "bucket":
-        return [bucket_not_found_after_create(60.0, operations="HeadBucket")], ("s3", "HeadBucket")
+        return [bucket_not_found_after_create(60.0, operations="PutBucketTagging")], ("s3", "PutBucketTagging")
     rule = aws_error(
         "sqs",
         "GetQueueAttributes",

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from .._errors import SandboxresError
+from .._redact import install_log_redaction
 from . import check, doctor, emulator, env, init, policy, sweep
 
 VERBS = [check, env, doctor, emulator, policy, init, sweep]
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    install_log_redaction()  # every verb may log SDK records: redacted from the start
     try:
         return int(args.run(args))
     except SandboxresError as exc:

@@ -80,6 +80,11 @@ def _print_text(report: SweepReport) -> None:
             f"left alone: {untagged} with the prefix but without the library's tags, {filtered} filtered out "
             "(names in --json)"
         )
+    if report.untagged:
+        print("untagged buckets of the library's exact name format (--include-untagged), by S3 creation date:")
+    for r in report.untagged:
+        line = f"  {r.status:<13} {r.kind:<7} {r.name:<48} untagged    age {human_age(r.age_seconds)}"
+        print(line + (f"  {r.error}" if r.error else ""))
     for error in report.errors:
         print(f"  error: {error}")
     summary = f"summary: found {report.found}, deleted {report.deleted}, failed {report.failed}"
@@ -94,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
             dry_run=not args.yes,
             kinds=args.kind or None,
             progress=ProgressLine(),
+            include_untagged=args.include_untagged,
         )
     except (SpecError, ConfigurationError, GuardError) as exc:
         print(f"sandboxres sweep: {exc}", file=sys.stderr)
@@ -122,4 +128,10 @@ def register(verbs: Any) -> None:
     parser.add_argument("--kind", action="append", choices=KINDS, help="table, bucket or queue (repeatable)")
     parser.add_argument("--yes", action="store_true", help="delete them (default: only list what would go)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--include-untagged",
+        action="store_true",
+        help="also buckets of the library's exact name format that carry no tags at all and are older than "
+        "--older-than (needed) by S3's creation date; listed apart",
+    )
     parser.set_defaults(run=run)

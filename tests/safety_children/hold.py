@@ -10,7 +10,8 @@ the environment, as always. Extra switches exercise the exit cleanup:
 ``--embedded-report`` prints what the embedded emulator still holds from an exit hook that runs after the
 library's exit cleanup and before the emulator stops; ``--embedded-too`` also leaves one queue on the
 embedded emulator, created after the first resources (so the emulator starts late);
-``--exit-budget S`` bounds the exit cleanup.
+``--exit-budget S`` bounds the exit cleanup; ``--cancel-on-line`` (async) cancels the creating task when a line
+arrives on stdin; ``--stats`` prints ``STATS <json>`` of ``sandboxres.STATS`` at exit.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import contextlib
 import json
 import os
 import sys
+import threading
 import time
 from typing import Any
 
@@ -97,6 +99,28 @@ def run_sync(args: argparse.Namespace) -> None:
 
 async def run_async(args: argparse.Namespace) -> None:
     resources = factories(sandboxres.aio, args.kinds)
+    if args.cancel_on_line:  # a line on stdin cancels the task while its creates are in flight
+
+        async def enter_all() -> None:
+            async with contextlib.AsyncExitStack() as stack:
+                await asyncio.gather(*(stack.enter_async_context(resource) for resource in resources))
+                print("NOT CANCELLED", flush=True)
+
+        loop = asyncio.get_running_loop()
+        line = asyncio.Event()
+        threading.Thread(
+            target=lambda: (sys.stdin.readline(), loop.call_soon_threadsafe(line.set)), daemon=True
+        ).start()
+        task = asyncio.ensure_future(enter_all())
+        waiter = asyncio.ensure_future(line.wait())
+        await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            print("CANCELLED", flush=True)
+        return
     if args.leave:
         handles = [await resource.create() for resource in resources]
         ready(handles)
@@ -136,7 +160,11 @@ def main() -> None:
     parser.add_argument("--embedded-report", action="store_true")
     parser.add_argument("--embedded-too", action="store_true")
     parser.add_argument("--exit-budget", type=float)
+    parser.add_argument("--cancel-on-line", action="store_true", help="async: a line on stdin cancels the creates")
+    parser.add_argument("--stats", action="store_true", help="print STATS <json> at exit")
     args = parser.parse_args()
+    if args.stats:  # registered first: runs after the library's exit cleanup
+        atexit.register(lambda: print("STATS " + json.dumps(sandboxres.STATS.as_dict()), flush=True))
     if args.exit_budget is not None:
         _interrupts.EXIT_CLEANUP_SECONDS = args.exit_budget
     print(f"PID {os.getpid()}", flush=True)
