@@ -60,9 +60,12 @@ def _check_keep(keep: bool | None) -> bool | None:
 
 @functools.cache
 def _input_shape(service: str, operation: str) -> Any:
-    import botocore.session
+    # The model files alone: a session would read the shared config (and fail on a missing AWS_PROFILE).
+    from botocore.loaders import create_loader
+    from botocore.model import ServiceModel
 
-    return botocore.session.get_session().get_service_model(service).operation_model(operation).input_shape
+    model = ServiceModel(create_loader().load_service_model(service, "service-2"), service_name=service)
+    return model.operation_model(operation).input_shape
 
 
 def _check_request(service: str, operation: str, request: Mapping[str, Any]) -> None:

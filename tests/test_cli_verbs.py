@@ -219,6 +219,18 @@ def test_env_refuses_a_profile_missing_on_aws(tmp_path: Path) -> None:
     assert "AWS_PROFILE='nope'" in result.stderr
 
 
+@pytest.mark.parametrize("verb", ["check", "env", "doctor"])
+def test_a_missing_profile_does_not_break_the_embedded_target(tmp_path: Path, verb: str) -> None:
+    """The embedded emulator runs in the process: moto's own SDK sessions must not read the missing profile either
+    (every request answered 500 before, the verbs failed with a raw ProfileNotFound)."""
+    env = clean_env(AWS_PROFILE="nope", AWS_DEFAULT_PROFILE="nope", AWS_CONFIG_FILE=str(tmp_path / "none"))
+    result = cli(verb, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ProfileNotFound" not in result.stdout + result.stderr
+    if verb != "env":
+        assert "could NOT delete" not in result.stderr
+
+
 def test_env_inconsistent_environment_exits_2() -> None:
     result = cli("env", env=clean_env(SANDBOXRES_TARGET="aws", AWS_ENDPOINT_URL="http://127.0.0.1:4566"))
     assert result.returncode == 2
