@@ -11,6 +11,7 @@ alone; see :func:`describe_target`. The async twins live in :mod:`sandboxres.aio
 
 from __future__ import annotations
 
+from ._clients import client
 from ._drivers import set_table_concurrency
 from ._ephemeral import Ephemeral, ephemeral_all, ephemeral_bucket, ephemeral_queue, ephemeral_table
 from ._errors import (
@@ -28,6 +29,7 @@ from ._handles import BucketHandle, QueueHandle, TableHandle
 from ._naming import BUCKET_PREFIX, QUEUE_PREFIX, TABLE_PREFIX
 from ._plans import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID
 from ._redact import install_log_redaction
+from ._redirect import Redirect, redirect
 from ._registry import STATS
 from ._specs import Index
 from ._sweeper import SweepReport, sweep
@@ -58,6 +60,7 @@ __all__ = [
     "Index",
     "QueueHandle",
     "ReadinessTimeoutError",
+    "Redirect",
     "ResourceError",
     "SandboxresError",
     "SpecError",
@@ -65,11 +68,13 @@ __all__ = [
     "TableHandle",
     "Target",
     "__version__",
+    "client",
     "describe_target",
     "ephemeral_all",
     "ephemeral_bucket",
     "ephemeral_queue",
     "ephemeral_table",
+    "redirect",
     "set_table_concurrency",
     "sweep",
 ]
