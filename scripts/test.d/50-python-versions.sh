@@ -16,7 +16,7 @@ cd "$ROOT"
 VERSIONS=(3.10 3.13)
 FAST_PATTERNS=(tests/test_naming.py tests/test_target*.py tests/test_specs*.py tests/test_table_options.py
   tests/test_pytest_plugin.py tests/test_unittest_integration.py)
-EXAMPLES=(record_store upload_notifier)
+EXAMPLES=(record_store upload_notifier order_service)
 KEY_PACKAGES="^(boto3|botocore|aioboto3|aiobotocore|moto|tenacity|python-dotenv|hypothesis|pytest|pytest-[a-z]+)=="
 
 work="$(mktemp -d)"
