@@ -246,6 +246,13 @@ filterwarnings = ignore::DeprecationWarning
 
 @pytest.fixture
 def inner(pytester: pytest.Pytester, clean_env: pytest.MonkeyPatch) -> pytest.Pytester:
+    import pkgutil
+
+    # moto's server imports a service's modules on its first request; an in-process run would forget them after
+    for package in ("moto.dynamodb", "moto.s3", "moto.sqs", "moto.sts", "moto.moto_api"):
+        module = importlib.import_module(package)
+        for info in pkgutil.walk_packages(module.__path__, f"{package}."):
+            importlib.import_module(info.name)
     clean_env.delenv("PYTEST_ADDOPTS", raising=False)
     clean_env.delenv("PYTEST_XDIST_WORKER", raising=False)
     pytester.makeini(_INI)
