@@ -41,7 +41,7 @@ nox.options.sessions = ["ci"]
 
 PYTHON = "{}.{}".format(*sys.version_info)  # the main sessions run on the Python nox runs on (.venv's)
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
-EXAMPLES = ("record_store", "upload_notifier")
+EXAMPLES = ("record_store", "upload_notifier", "order_service")
 # Variables that select a target or carry credentials: each test run starts without them.
 TARGET_VARIABLES = (
     "AWS_ENDPOINT_URL",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._clients import client
 from ._drivers import set_table_concurrency
 from ._ephemeral import Ephemeral, ephemeral_all, ephemeral_bucket, ephemeral_queue, ephemeral_table
 from ._errors import (
@@ -31,6 +32,7 @@ from ._errors import (
 from ._handles import BucketHandle, QueueHandle, TableHandle
 from ._naming import BUCKET_PREFIX, QUEUE_PREFIX, TABLE_PREFIX
 from ._plans import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID
+from ._redirect import Redirect, redirect
 from ._registry import STATS
 from ._specs import Index
 from ._target import Target
@@ -86,6 +88,7 @@ __all__ = [
     "QueueHandle",
     "QuotaError",
     "ReadinessTimeoutError",
+    "Redirect",
     "ResourceError",
     "SandboxresError",
     "SpecError",
@@ -93,11 +96,13 @@ __all__ = [
     "TableHandle",
     "Target",
     "__version__",
+    "client",
     "describe_target",
     "ephemeral_all",
     "ephemeral_bucket",
     "ephemeral_queue",
     "ephemeral_table",
+    "redirect",
     "set_table_concurrency",
     "sweep",
 ]

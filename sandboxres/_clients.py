@@ -90,6 +90,15 @@ def client_kwargs(target: Target, service: str, *, lifecycle: bool = False) -> d
     return {"endpoint_url": target.endpoint(service), "config": config}
 
 
+def merged_client_kwargs(target: Target, service: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """:func:`client_kwargs` with the caller's arguments on top; a caller's ``config`` is merged into ours."""
+    kwargs = client_kwargs(target, service)
+    config = overrides.pop("config", None)
+    if config is not None:
+        kwargs["config"] = kwargs["config"].merge(config)
+    return {**kwargs, **overrides}
+
+
 def _pool_key(target: Target) -> tuple[Any, ...]:
     creds = session_kwargs(target)
     return (
@@ -125,6 +134,12 @@ class ClientPool:
                 kwargs = client_kwargs(self.target, service)
                 self._resources[service] = self._session.resource(service, **kwargs)  # type: ignore[call-overload]
             return self._resources[service]
+
+    def new_client(self, service: str, **overrides: Any) -> Any:
+        """A client of its own (not shared), with the caller's arguments on top of the target's."""
+        kwargs = merged_client_kwargs(self.target, service, dict(overrides))
+        with self._lock:
+            return self._session.client(service, **kwargs)  # type: ignore[call-overload]
 
     def __getitem__(self, service: str) -> Any:
         """Drivers look clients up by service name; each is created on first use, with botocore's retries off
@@ -216,3 +231,17 @@ async def shared_aio(
         if entry.users == 0 and _shared.get(key) is entry:
             del _shared[key]
             await entry.context.__aexit__(None, None, None)
+
+
+def client(service: str, **overrides: Any) -> Any:
+    """A boto3 client of ``service`` on the target in force, for code that wants one of its own.
+
+    Same endpoint, region and credentials as the throw-away resources; the embedded emulator is started if it is
+    the target, and on real AWS the safety guards run first. ``overrides`` go to ``session.client`` (a ``config``
+    is merged into the library's: path-style S3 on emulators, explicit retries). The client is the caller's.
+    """
+    from ._guards import check_target
+
+    target = active_target()
+    check_target(target)
+    return client_pool(target).new_client(service, **overrides)

@@ -76,6 +76,10 @@ def _factory(kind: Kind, scope: Scope, name: str | None) -> Any:
 
             yield make
 
+    factory_fixture.__doc__ = (
+        f"Call ``make(label, **options)`` (options of ``ephemeral_{kind}``) for a throw-away {kind}'s handle; "
+        f"every {kind} it made is deleted when the {scope} scope ends."
+    )
     return pytest.fixture(scope=scope, name=name)(factory_fixture)
 
 
@@ -91,6 +95,10 @@ def _async_factory(kind: Kind, scope: Scope, loop_scope: Scope | None, name: str
 
             yield make
 
+    async_factory_fixture.__doc__ = (
+        f"Call ``await make(label, **options)`` for a throw-away {kind}'s handle with aioboto3 clients; "
+        f"every {kind} it made is deleted when the {scope} scope ends (needs pytest-asyncio)."
+    )
     return _async_fixture(async_factory_fixture, scope, loop_scope, name)
 
 
@@ -103,6 +111,7 @@ def _single(kind: Kind, label: str, scope: Scope, name: str | None, options: dic
         with door(label, **options) as handle:
             yield handle
 
+    single_fixture.__doc__ = f"A throw-away {kind} ({label!r}), deleted when the {scope} scope ends."
     return pytest.fixture(scope=scope, name=name)(single_fixture)
 
 
@@ -117,6 +126,9 @@ def _async_single(
         async with door(label, **options) as handle:
             yield handle
 
+    async_single_fixture.__doc__ = (
+        f"A throw-away {kind} ({label!r}) with aioboto3 clients, deleted when the {scope} scope ends."
+    )
     return _async_fixture(async_single_fixture, scope, loop_scope, name)
 
 

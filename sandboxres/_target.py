@@ -282,7 +282,9 @@ def resolve_target(environ: Mapping[str, str] | None = None, *, sdk_region: str 
     """Resolve the target from ``environ`` (default: ``os.environ`` plus ``SANDBOXRES_ENV_FILE``)."""
     if environ is None:
         apply_env_file()
-        environ = os.environ
+        from ._redirect import environ_view  # what the user set, not what an active redirect set
+
+        environ = environ_view()
     else:
         environ = load_env_file(environ)
     sources: dict[str, str] = {}

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any, Generic, ParamSpec, TypeVar
 
-from ._clients import active_target, shared_aio
+from ._clients import active_target, aio_session, merged_client_kwargs, shared_aio
 from ._drivers import TABLE_SLOTS, AsyncDriver
 from ._ephemeral import guard_target
 from ._errors import CleanupError
@@ -24,7 +24,7 @@ from ._handles import CLIENT_OF, RESOURCE_OF, BucketHandle, QueueHandle, TableHa
 from ._lifecycle import ResourceLifecycle, report_many
 from ._specs import Spec, TableSpec, bucket_spec, call_spec, queue_spec, table_spec
 
-__all__ = ["AsyncEphemeral", "ephemeral_all", "ephemeral_bucket", "ephemeral_queue", "ephemeral_table"]
+__all__ = ["AsyncEphemeral", "client", "ephemeral_all", "ephemeral_bucket", "ephemeral_queue", "ephemeral_table"]
 
 log = logging.getLogger("sandboxres")
 H = TypeVar("H")
@@ -192,3 +192,17 @@ async def ephemeral_all(*resources: AsyncEphemeral[Any]) -> AsyncIterator[list[A
         report_many(exc, await delete_all(True))
         raise
     report_many(None, await delete_all(False))
+
+
+@contextlib.asynccontextmanager
+async def client(service: str, **overrides: Any) -> AsyncIterator[Any]:
+    """``async with client("sqs") as sqs:`` an aioboto3 client of ``service`` on the target in force.
+
+    The async twin of :func:`sandboxres.client`: same endpoint, region, credentials and guards; closed when the
+    block ends.
+    """
+    target = active_target()
+    guard_target(target)
+    kwargs = merged_client_kwargs(target, service, dict(overrides))
+    async with aio_session(target).client(service, **kwargs) as made:
+        yield made

@@ -79,6 +79,8 @@ __all__ = [
     "table_fixture",
 ]
 
+pytest_plugins = ["sandboxres._redirect_plugin"]  # the session-wide redirect and the sandboxres_redirect fixture
+
 AWS_ONLY = "sandboxres_aws_only"
 EMULATOR_ONLY = "sandboxres_emulator_only"
 _TARGET_KINDS = ("embedded", "emulator", "aws")
