@@ -148,11 +148,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _environment_decides(name: str) -> bool:
-    """Whether the environment (with ``SANDBOXRES_ENV_FILE``) already decides the setting ``name``."""
+    """Whether the environment (with ``SANDBOXRES_ENV_FILE``) already decides the setting ``name``: as the user set
+    it, not the variables the session-wide redirect set."""
+    from ._redirect import environ_view
+
+    user_environ = environ_view()
     try:
-        environ = load_env_file(os.environ)
+        environ = load_env_file(user_environ)
     except ConfigurationError:
-        environ = dict(os.environ)
+        environ = user_environ
     if name == "sandboxres_target":
         return any((environ.get(v) or "").strip() for v in ("SANDBOXRES_TARGET", *ENDPOINT_VARIABLES))
     return bool((environ.get("SANDBOXRES_KEEP") or "").strip())

@@ -135,7 +135,9 @@ def test_the_library_still_sees_the_embedded_target_while_redirected(clean_env: 
             assert table.name in boto3.client("dynamodb").list_tables()["TableNames"]
 
 
-def test_real_aws_is_never_redirected(clean_env: pytest.MonkeyPatch) -> None:
+def test_real_aws_is_never_redirected(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "config").write_text("[profile sandbox]\nregion = eu-west-1\n")
+    clean_env.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     clean_env.setenv("SANDBOXRES_TARGET", "aws")
     clean_env.setenv("AWS_PROFILE", "sandbox")
     target = resolve_target()
