@@ -286,6 +286,15 @@ class HeldRequest(Fault):
         self.seconds = seconds
         self.started = threading.Event()
         self.forwarded = threading.Event()
+        # Set by a test once it has interrupted the client: the hold's seconds count from then (so that a loaded
+        # machine cannot let the create land before the interruption). Unset, they count from the request.
+        self.interrupted = threading.Event()
+        self.counts_from_interruption = False
+
+    def after_interruption(self) -> HeldRequest:
+        """Hold until :attr:`interrupted` is set (at most a minute), then ``seconds`` more."""
+        self.counts_from_interruption = True
+        return self
 
     @property
     def label(self) -> str:
@@ -293,6 +302,8 @@ class HeldRequest(Fault):
 
     def before(self, request: ProxyRequest, trigger: Trigger) -> None:
         self.started.set()
+        if self.counts_from_interruption:
+            self.interrupted.wait(60)
         time.sleep(self.seconds)
         return None
 

@@ -27,7 +27,7 @@ CREATE_OPERATION = {
     "queue": ("sqs", "CreateQueue"),  # hold.py's queue has a dead-letter queue: it is created first
     "dead-letter": ("sqs", "CreateQueue"),
 }
-HOLD = 1.0  # the create lands this long after it was sent
+HOLD = 2.0  # the create lands this long after the child was interrupted
 
 
 @pytest.fixture(scope="module")
@@ -75,13 +75,14 @@ def test_interrupted_in_flight_create_is_deleted_once_it_lands(
     emulator: str, fault_proxy: Callable[[str], Any], kind: str, api: str, signal_name: str
 ) -> None:
     proxy = fault_proxy(emulator)
-    hold = HeldRequest(HOLD)
+    hold = HeldRequest(HOLD).after_interruption()
     proxy.add(held_rule(kind, hold))
     args = [script("hold.py"), "--kinds", hold_kind(kind), "--api", api, "--stats"]
     with child(args, child_env(proxy.url)) as program:
         assert hold.started.wait(60), f"the child never sent its create:\n{program.stderr}"
         assert not holdings(emulator).prefixed_names() - _dead_letters(emulator, kind), "the create landed early"
         program.send(SIGNALS[signal_name])
+        hold.interrupted.set()
         outcome = program.finish()
     wait_landed(hold)
     assert "READY" not in "".join(program.stdout)
@@ -105,12 +106,13 @@ def test_cancelled_in_flight_create_is_deleted_once_it_lands(
 ) -> None:
     """The task is cancelled (task.cancel(), as a timeout does) while the create is held: same guarantee."""
     proxy = fault_proxy(emulator)
-    hold = HeldRequest(HOLD)
+    hold = HeldRequest(HOLD).after_interruption()
     proxy.add(held_rule(kind, hold))
     args = [script("hold.py"), "--kinds", hold_kind(kind), "--api", "async", "--cancel-on-line", "--stats"]
     with child(args, child_env(proxy.url)) as program:
         assert hold.started.wait(60), f"the child never sent its create:\n{program.stderr}"
         program.say("cancel")
+        hold.interrupted.set()
         outcome = program.finish()
     wait_landed(hold)
     assert outcome == 0, program.stderr
@@ -129,12 +131,13 @@ def test_create_landing_after_the_grace_is_reported_not_counted_deleted(
     """The create is held longer than the grace (SANDBOXRES_UNSEEN_GRACE=1): the cleanup cannot see it, so
     it reports the resource as possibly left behind (naming it, saying to sweep) and never counts it deleted."""
     proxy = fault_proxy(emulator)
-    hold = HeldRequest(6.0)
+    hold = HeldRequest(6.0).after_interruption()
     proxy.add(held_rule(kind, hold))
     args = [script("hold.py"), "--kinds", hold_kind(kind), "--api", api, "--stats", "--exit-budget", "10"]
     with child(args, child_env(proxy.url, SANDBOXRES_UNSEEN_GRACE="1")) as program:
         assert hold.started.wait(60), f"the child never sent its create:\n{program.stderr}"
         program.send(SIGNALS["SIGINT"])
+        hold.interrupted.set()
         program.finish()
     wait_landed(hold)
     # (a queue whose dead-letter queue is held is never sent: its create needs the dead-letter queue's ARN)
