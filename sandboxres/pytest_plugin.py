@@ -289,7 +289,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     error = call.excinfo.value if call.excinfo is not None else None
-    if isinstance(error, _SESSION_ENDING) and _STOP not in item.config.stash:
+    # A failure while creating (setup, the test's body) ends the session; one at teardown is a cleanup failure of
+    # that test, reported with the others.
+    if call.when != "teardown" and isinstance(error, _SESSION_ENDING) and _STOP not in item.config.stash:
         message = (
             f"sandboxres: {type(error).__name__}: {error}\n"
             "sandboxres: stopping the session: every test that creates a resource would fail the same way"
