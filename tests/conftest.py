@@ -235,6 +235,20 @@ def dynalite() -> Iterator[str]:
 
 
 @pytest.fixture
+def counted(moto_server: str, fault_proxy: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The target is a moto server reached through a proxy that records every request; after the test, the proxy
+    saw no request and nothing new is registered (bad input and bad configuration are refused before any call)."""
+    from sandboxres import _registry
+
+    proxy = fault_proxy(moto_server)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    live_before = _registry.live_count()
+    yield proxy
+    assert proxy.requests == [], [(r.service, r.operation) for r in proxy.requests]
+    assert _registry.live_count() == live_before
+
+
+@pytest.fixture
 def fault_proxy() -> Iterator[Callable[[str], Any]]:
     """``fault_proxy(upstream_url)``: a started fault-injecting proxy, stopped after the test."""
     try:

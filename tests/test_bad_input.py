@@ -10,25 +10,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import sandboxres
-from sandboxres import Index, SpecError, _registry
-
-
-@pytest.fixture
-def counted(moto_server: str, fault_proxy: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The target is a moto server reached through a proxy that records every request."""
-    proxy = fault_proxy(moto_server)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
-    live_before = _registry.live_count()
-    yield proxy
-    assert proxy.requests == [], [(r.service, r.operation) for r in proxy.requests]
-    assert _registry.live_count() == live_before
-
+from sandboxres import Index, SpecError
 
 BAD_TABLES: list[dict[str, Any]] = [
     {"global_indexes": [Index("by email", hash_key="email")]},  # AWS: [A-Za-z0-9_.-]{3,255}

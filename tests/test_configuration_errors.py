@@ -10,27 +10,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import sandboxres
-from sandboxres import ConfigurationError, _registry
+from sandboxres import ConfigurationError
 from sandboxres._cli import main
 from sandboxres._target import resolve_target
-
-
-@pytest.fixture
-def counted(moto_server: str, fault_proxy: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The target is a moto server reached through a proxy that records every request."""
-    proxy = fault_proxy(moto_server)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
-    live_before = _registry.live_count()
-    yield proxy
-    assert proxy.requests == [], [(r.service, r.operation) for r in proxy.requests]
-    assert _registry.live_count() == live_before
 
 
 def _port(url: str) -> str:
