@@ -150,6 +150,52 @@ def test_check_on_each_target(target_env: dict[str, str]) -> None:
     assert text.returncode == 0 and "verdict:  OK" in text.stdout and "test_check_" in text.stdout
 
 
+def test_version_comes_from_the_installed_package() -> None:
+    from importlib.metadata import version
+
+    result = cli("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"sandboxres {version('sandboxres')}"
+
+
+def test_check_with_an_unknown_kind_lists_the_choices() -> None:
+    result = cli("check", "tabel")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "invalid choice: 'tabel' (choose from table, bucket, queue)" in result.stderr
+    assert "[]" not in result.stderr
+
+
+def test_check_with_keep_says_the_resources_were_kept(target_env: dict[str, str]) -> None:
+    env = {**target_env, "SANDBOXRES_KEEP": "1"}
+    report = json.loads(cli("check", "--json", "table", "queue", env=env).stdout)
+    assert report["verdict"] == "ok"
+    assert [(r["kind"], r["kept"], r["delete_s"]) for r in report["results"]] == [
+        ("table", True, None),
+        ("queue", True, None),
+    ]
+    text = cli("check", "table", env=env)
+    assert text.returncode == 0, text.stdout + text.stderr
+    assert "created, used and deleted" not in text.stdout and "kept, not deleted (SANDBOXRES_KEEP)" in text.stdout
+    row = next(line for line in text.stdout.splitlines() if line.startswith("table "))
+    assert row.split()[-2:] == ["kept", "ok"]
+    if "AWS_ENDPOINT_URL" in target_env:  # an external emulator: the tables are still there
+        dynamodb = boto3.client(
+            "dynamodb",
+            endpoint_url=target_env["AWS_ENDPOINT_URL"],
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        names = dynamodb.list_tables()["TableNames"]
+        kept = [report["results"][0]["name"], row.split()[1]]
+        assert set(kept) <= set(names)
+        for name in kept:
+            dynamodb.delete_table(TableName=name)
+        assert "delete them yourself or with sandboxres sweep" in text.stdout
+    else:
+        assert "live only as long as this process's embedded emulator" in text.stdout
+
+
 # env ------------------------------------------------------------------------------------------------------
 
 
