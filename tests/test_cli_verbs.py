@@ -502,6 +502,33 @@ def test_policy_for_some_services_and_a_narrower_prefix() -> None:
     assert "arn:aws:dynamodb:*:123456789012:table/test_ci_*" in resources
 
 
+def _prefix_table() -> list[tuple[list[str], dict[str, str]]]:
+    """The rows of the prefix table in docs/cli.md: options, and the pattern each kind's name gets."""
+    rows = []
+    for line in (ROOT / "docs" / "cli.md").read_text().splitlines():
+        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[1].endswith("*") and "test" in cells[1]:
+            options = [] if cells[0] == "(none)" else cells[0].split()
+            rows.append((options, dict(zip(("table", "queue", "bucket"), cells[1:], strict=True))))
+    return rows
+
+
+def test_the_documented_prefix_rule_is_what_policy_prints() -> None:
+    rows = _prefix_table()
+    assert len(rows) >= 4
+    for options, patterns in rows:
+        result = cli("policy", *options)
+        assert result.returncode == 0, result.stderr
+        resources = {
+            r
+            for s in json.loads(result.stdout)["Statement"]
+            for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
+        }
+        assert f"arn:aws:dynamodb:*:*:table/{patterns['table']}" in resources, (options, resources)
+        assert f"arn:aws:sqs:*:*:{patterns['queue']}" in resources, (options, resources)
+        assert f"arn:aws:s3:::{patterns['bucket']}" in resources, (options, resources)
+
+
 @pytest.mark.parametrize(
     "args",
     [("--prefix", "prod_"), ("--bucket-prefix", "prod-"), ("--account", "42"), ("--service", "ec2")],
