@@ -70,7 +70,7 @@ class ResourceLifecycle:
     def created(self, facts: Mapping[str, Any]) -> None:
         self.facts = dict(facts)
         self.state = "live"
-        _registry.count(created=1, ready_wait_seconds=time.monotonic() - self._started)
+        _registry.count(created=self._queues_or_one(), ready_wait_seconds=time.monotonic() - self._started)
         log.debug("%s is ready", self.resource)
 
     def keeps(self) -> bool:
@@ -86,8 +86,10 @@ class ResourceLifecycle:
         if self.state == "live" and self.keeps():
             self.state = "kept"
             _registry.unregister(self)
-            _registry.count(kept=1)
-            log.warning("keeping %s (keep=True or SANDBOXRES_KEEP=1): delete it yourself or sweep it", self.resource)
+            _registry.count(kept=self._queues_or_one())
+            embedded = self.target is not None and self.target.kind == "embedded"
+            then = " until the embedded emulator ends" if embedded else ": delete it yourself or sweep it"
+            log.warning("keeping %s (keep=True or SANDBOXRES_KEEP=1)%s", self.resource, then)
             return None
         if self.state == "creating" and not any(self.progress.get(stage) for stage in ("sent", "created")):
             # No create call ever left (or each was answered with "nothing created": a permanent error, a
@@ -99,7 +101,11 @@ class ResourceLifecycle:
     def deleted(self) -> None:
         self.state = "deleted"
         _registry.unregister(self)
-        _registry.count(deleted=1)
+        _registry.count(deleted=self._queues_or_one())
+
+    def _queues_or_one(self) -> int:
+        """How many resources the counters see in this one: a queue with a dead-letter queue is two."""
+        return 2 if "dead_letter_name" in self.extra_names else 1
 
     def abandoned(self) -> None:
         """Nothing was ever sent for this resource (its clients could not be opened): forget it."""

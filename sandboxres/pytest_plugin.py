@@ -403,8 +403,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     left = [name for r in reports for name in r["left_behind"]]
     if not (totals["created"] or totals["kept"] or totals["left_behind"] or left):
         return
+    embedded = False
     try:
-        target_lines = _describe(describe_target(), session)
+        target = describe_target()
+        target_lines, embedded = _describe(target, session), target.kind == "embedded"
     except SandboxresError as exc:
         target_lines = [f"target: not resolved ({exc})"]
     write = terminalreporter.write_line
@@ -416,7 +418,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         f"{len(left)} left behind"
     )
     write(f"waiting for readiness: {totals['ready_wait_seconds']:.2f} s")
-    if totals["kept"]:
+    if totals["kept"] and embedded:
+        write(
+            "kept on purpose (keep=True, --sandboxres-keep or SANDBOXRES_KEEP): kept resources live only as long as "
+            "this process's embedded emulator; to inspect them after the run, use an external emulator "
+            "(sandboxres emulator)"
+        )
+    elif totals["kept"]:
         write("kept on purpose (keep=True, --sandboxres-keep or SANDBOXRES_KEEP): delete them when done")
     for name in left:
         write(f"left behind: {name} (see the errors above; delete it by hand or with the sweep command)")

@@ -150,6 +150,52 @@ def test_check_on_each_target(target_env: dict[str, str]) -> None:
     assert text.returncode == 0 and "verdict:  OK" in text.stdout and "test_check_" in text.stdout
 
 
+def test_version_comes_from_the_installed_package() -> None:
+    from importlib.metadata import version
+
+    result = cli("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"sandboxres {version('sandboxres')}"
+
+
+def test_check_with_an_unknown_kind_lists_the_choices() -> None:
+    result = cli("check", "tabel")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "invalid choice: 'tabel' (choose from table, bucket, queue)" in result.stderr
+    assert "[]" not in result.stderr
+
+
+def test_check_with_keep_says_the_resources_were_kept(target_env: dict[str, str]) -> None:
+    env = {**target_env, "SANDBOXRES_KEEP": "1"}
+    report = json.loads(cli("check", "--json", "table", "queue", env=env).stdout)
+    assert report["verdict"] == "ok"
+    assert [(r["kind"], r["kept"], r["delete_s"]) for r in report["results"]] == [
+        ("table", True, None),
+        ("queue", True, None),
+    ]
+    text = cli("check", "table", env=env)
+    assert text.returncode == 0, text.stdout + text.stderr
+    assert "created, used and deleted" not in text.stdout and "kept, not deleted (SANDBOXRES_KEEP)" in text.stdout
+    row = next(line for line in text.stdout.splitlines() if line.startswith("table "))
+    assert row.split()[-2:] == ["kept", "ok"]
+    if "AWS_ENDPOINT_URL" in target_env:  # an external emulator: the tables are still there
+        dynamodb = boto3.client(
+            "dynamodb",
+            endpoint_url=target_env["AWS_ENDPOINT_URL"],
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        names = dynamodb.list_tables()["TableNames"]
+        kept = [report["results"][0]["name"], row.split()[1]]
+        assert set(kept) <= set(names)
+        for name in kept:
+            dynamodb.delete_table(TableName=name)
+        assert "delete them yourself or with sandboxres sweep" in text.stdout
+    else:
+        assert "live only as long as this process's embedded emulator" in text.stdout
+
+
 # env ------------------------------------------------------------------------------------------------------
 
 
@@ -454,6 +500,33 @@ def test_policy_for_some_services_and_a_narrower_prefix() -> None:
     resources = {r for s in policy["Statement"] if s["Resource"] != "*" for r in s["Resource"]}
     assert "arn:aws:s3:::test-ci-*" in resources
     assert "arn:aws:dynamodb:*:123456789012:table/test_ci_*" in resources
+
+
+def _prefix_table() -> list[tuple[list[str], dict[str, str]]]:
+    """The rows of the prefix table in docs/cli.md: options, and the pattern each kind's name gets."""
+    rows = []
+    for line in (ROOT / "docs" / "cli.md").read_text().splitlines():
+        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[1].endswith("*") and "test" in cells[1]:
+            options = [] if cells[0] == "(none)" else cells[0].split()
+            rows.append((options, dict(zip(("table", "queue", "bucket"), cells[1:], strict=True))))
+    return rows
+
+
+def test_the_documented_prefix_rule_is_what_policy_prints() -> None:
+    rows = _prefix_table()
+    assert len(rows) >= 4
+    for options, patterns in rows:
+        result = cli("policy", *options)
+        assert result.returncode == 0, result.stderr
+        resources = {
+            r
+            for s in json.loads(result.stdout)["Statement"]
+            for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
+        }
+        assert f"arn:aws:dynamodb:*:*:table/{patterns['table']}" in resources, (options, resources)
+        assert f"arn:aws:sqs:*:*:{patterns['queue']}" in resources, (options, resources)
+        assert f"arn:aws:s3:::{patterns['bucket']}" in resources, (options, resources)
 
 
 @pytest.mark.parametrize(

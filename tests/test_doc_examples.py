@@ -74,8 +74,14 @@ def blocks_of(page: Path) -> list[Block]:
         previous = next((lines[j] for j in range(start - 1, -1, -1) if lines[j].strip()), "")
         reason = _NOT_RUN.search(previous)
         found.append(
-            Block(page, start + 1, language, "\n".join(lines[start + 1 : end]) + "\n",
-                  reason.group(1) if reason else None, python_index)
+            Block(
+                page,
+                start + 1,
+                language,
+                "\n".join(lines[start + 1 : end]) + "\n",
+                reason.group(1) if reason else None,
+                python_index,
+            )
         )
         if language == "python":
             python_index += 1
@@ -190,3 +196,15 @@ def test_command_line_parses(where: str, argv: list[str]) -> None:
         build_parser().parse_args(argv)
     except SystemExit as exc:
         pytest.fail(f"{where}: sandboxres {' '.join(argv)} does not parse (exit {exc.code})")
+
+
+def test_install_lines_use_a_checkout_until_a_release_exists() -> None:
+    installs = [
+        (block.id, line.strip())
+        for block in SHELL_BLOCKS
+        for line in block.code.splitlines()
+        if re.search(r"\bpip install\b.*\bsandboxres\b", line)
+    ]
+    assert installs, "no page says how to install the package"
+    for where, line in installs:
+        assert "git+" in line or re.search(r"pip install (-e )?\.", line), f"{where}: {line}"

@@ -215,7 +215,7 @@ def test_make(sandboxres_table, sandboxres_bucket, sandboxres_queue):
             "*- sandboxres -*",
             "target: embedded (moto server on 127.0.0.1, one per process)",
             "chosen by: default (no endpoint variable set); run id: *",
-            "resources: 4 created, 4 deleted, 0 kept, 0 left behind",
+            "resources: 5 created, 5 deleted, 0 kept, 0 left behind",  # the dead-letter queue counts
             "waiting for readiness: *.* s",
         ]
     )
@@ -729,6 +729,39 @@ def test_doomed(sandboxres_table, stop_emulator):
                 else:
                     client("s3").delete_bucket(Bucket=lifecycle.name)
                 _registry.unregister(lifecycle)
+
+
+def test_summary_counts_dead_letter_queues(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        "def test_queue(sandboxres_queue):\n"
+        "    q = sandboxres_queue('q', dead_letter=3)\n"
+        "    assert q.url and q.dead_letter.url\n"
+    )
+    result = inner.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["resources: 2 created, 2 deleted, 0 kept, 0 left behind"])
+
+
+@pytest.mark.parametrize("target", ["embedded", "emulator"])
+def test_summary_on_kept_resources_says_where_they_live(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, kept_tables: list[str], target: str
+) -> None:
+    if target == "emulator":  # this process's embedded emulator, reached as an external one
+        monkeypatch.setenv("AWS_ENDPOINT_URL", ensure_embedded())
+    inner.makepyfile("KEEP = None\n" + _KEEP)
+    result = inner.runpytest("--sandboxres-keep")
+    result.assert_outcomes(passed=1)
+    kept_tables.append((inner.path / "name.txt").read_text())
+    result.stdout.fnmatch_lines(["resources: 1 created, 0 deleted, 1 kept, 0 left behind"])
+    output = result.stdout.str()
+    if target == "embedded":
+        assert "delete them when done" not in output
+        result.stdout.fnmatch_lines(
+            ["*kept resources live only as long as this process's embedded emulator*sandboxres emulator*"]
+        )
+    else:
+        assert "embedded emulator" not in output
+        result.stdout.fnmatch_lines(["kept on purpose (keep=True, --sandboxres-keep or SANDBOXRES_KEEP): delete them*"])
 
 
 def test_summary_on_an_external_emulator_shows_endpoints_and_no_credentials(

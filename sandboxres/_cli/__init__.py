@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from .._errors import SandboxresError
 from .._redact import install_log_redaction
@@ -18,12 +19,23 @@ VERBS = [check, env, doctor, emulator, policy, init, sweep]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+def _version() -> str:
+    """The installed distribution's version, or the package's own when it runs from a source tree."""
+    try:
+        return metadata.version("sandboxres")
+    except metadata.PackageNotFoundError:
+        from .. import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sandboxres",
         description="Throw-away AWS resources for integration tests: check, inspect and clean up.",
         epilog="Exit codes: 0 success, 1 failure found, 2 usage or configuration error.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     verbs.required = True
     for verb in VERBS:

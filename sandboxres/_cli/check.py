@@ -24,6 +24,7 @@ class KindResult:
     delete_s: float | None = None
     error: str = ""
     ok: bool = False
+    kept: bool = False
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -74,7 +75,10 @@ def check_kind(kind: str) -> KindResult:
         finally:
             started = time.perf_counter()
             resource.delete()
-            result.delete_s = time.perf_counter() - started
+            if resource.lifecycle.state == "kept":  # SANDBOXRES_KEEP: nothing was deleted
+                result.kept = True
+            else:
+                result.delete_s = time.perf_counter() - started
         result.ok = True
     except (SandboxresError, AssertionError, Exception) as exc:
         result.name = result.name or resource.lifecycle.name
@@ -84,6 +88,21 @@ def check_kind(kind: str) -> KindResult:
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value * 1000:.0f} ms"
+
+
+def _verdict(results: list[KindResult], embedded: bool) -> str:
+    if not all(r.ok for r in results):
+        return "FAILED"
+    if not any(r.kept for r in results):
+        return "OK, every resource was created, used and deleted"
+    if embedded:
+        where = (
+            "they live only as long as this process's embedded emulator "
+            "(use an external one, sandboxres emulator, to inspect them)"
+        )
+    else:
+        where = "delete them yourself or with sandboxres sweep"
+    return f"OK, every resource was created and used; kept, not deleted (SANDBOXRES_KEEP): {where}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,9 +128,21 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'kind':<7} {'name':<42} {'create+ready':>13} {'verify':>9} {'delete':>9}  result")
     for r in results:
         outcome = "ok" if r.ok else f"FAILED {r.error}"
-        print(f"{r.kind:<7} {r.name:<42} {_ms(r.ready_s):>13} {_ms(r.verify_s):>9} {_ms(r.delete_s):>9}  {outcome}")
-    print("verdict:  " + ("OK, every resource was created, used and deleted" if ok else "FAILED"))
+        deleted = "kept" if r.kept else _ms(r.delete_s)
+        print(f"{r.kind:<7} {r.name:<42} {_ms(r.ready_s):>13} {_ms(r.verify_s):>9} {deleted:>9}  {outcome}")
+    print("verdict:  " + _verdict(results, target.kind == "embedded"))
     return 0 if ok else 1
+
+
+class _Kinds(argparse.Action):
+    """The kinds to check, each one of ``CHECKS`` (``choices=`` cannot be used: with ``nargs="*"`` argparse
+    checks the empty default against the choices too, and would list a stray ``[]`` among them)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, *_: Any) -> None:
+        for value in values:
+            if value not in CHECKS:
+                raise argparse.ArgumentError(self, f"invalid choice: {value!r} (choose from {', '.join(CHECKS)})")
+        setattr(namespace, self.dest, list(values))
 
 
 def register(verbs: Any) -> None:
@@ -122,6 +153,6 @@ def register(verbs: Any) -> None:
         "target chosen by the environment; print timings and a verdict. "
         "Exit codes: 0 all passed, 1 a resource failed, 2 the environment is inconsistent.",
     )
-    parser.add_argument("kinds", nargs="*", choices=[*CHECKS, []], metavar="KIND", help="table, bucket, queue")
+    parser.add_argument("kinds", nargs="*", action=_Kinds, metavar="KIND", help="table, bucket, queue")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)
