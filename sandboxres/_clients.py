@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 import threading
+import weakref
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -189,7 +190,22 @@ class _Shared:
         self.context: Any = None
 
 
-_shared: dict[tuple[Any, ...], _Shared] = {}
+# Per event loop (the loop object, never its id: a closed loop's id can be a new loop's), then per target and
+# client kind. A loop closed with blocks still open (its async generators never finalized) leaves its entries
+# behind; they are dropped when a client is next opened, so neither the dead loop nor its clients stay alive.
+_shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], _Shared]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _loop_clients(loop: asyncio.AbstractEventLoop) -> dict[tuple[Any, ...], _Shared]:
+    """The shared clients of ``loop``; the first call in a loop drops those of loops closed meanwhile."""
+    clients = _shared.get(loop)
+    if clients is None:
+        for closed in [other for other in list(_shared) if other.is_closed()]:
+            _shared.pop(closed, None)
+        clients = _shared[loop] = {}
+    return clients
 
 
 @contextlib.asynccontextmanager
@@ -206,17 +222,18 @@ async def shared_aio(
 
     if "aioboto3" not in sys.modules:  # importing it takes a few hundred ms: not on the event loop
         await asyncio.to_thread(importlib.import_module, "aioboto3")
-    key = (id(asyncio.get_running_loop()), _pool_key(target), service, resource, lifecycle)
-    entry = _shared.get(key)
+    clients = _loop_clients(asyncio.get_running_loop())
+    key = (_pool_key(target), service, resource, lifecycle)
+    entry = clients.get(key)
     if entry is None:
-        entry = _shared[key] = _Shared()
+        entry = clients[key] = _Shared()
         try:
             session = aio_session(target)
             factory = session.resource if resource else session.client
             entry.context = factory(service, **client_kwargs(target, service, lifecycle=lifecycle))
             entry.ready.set_result(await entry.context.__aenter__())
         except BaseException as exc:
-            del _shared[key]
+            del clients[key]
             if isinstance(exc, Exception):
                 entry.ready.set_exception(exc)
                 entry.ready.exception()  # mark retrieved: the waiters (if any) get it too
@@ -228,8 +245,8 @@ async def shared_aio(
         yield await asyncio.shield(entry.ready)
     finally:
         entry.users -= 1
-        if entry.users == 0 and _shared.get(key) is entry:
-            del _shared[key]
+        if entry.users == 0 and clients.get(key) is entry:
+            del clients[key]
             await entry.context.__aexit__(None, None, None)
 
 

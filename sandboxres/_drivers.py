@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Protocol, TypeVar
@@ -196,6 +197,9 @@ class TableSlots:
         self._cond = threading.Condition()
         self._limit = limit  # None: read SANDBOXRES_TABLE_CONCURRENCY when first needed (after the env file)
         self.in_use = 0
+        # Slots held in event loops, by holder: a loop closed while holding one (its async generators never
+        # finalized) cannot give it back; such slots are reclaimed by the next holder that finds none free.
+        self._in_loops: dict[object, weakref.ref[Any]] = {}
 
     @property
     def limit(self) -> int:
@@ -226,10 +230,22 @@ class TableSlots:
             self.in_use -= 1
             self._cond.notify_all()
 
+    def _free(self) -> bool:
+        """Whether a slot is free, after giving back those held in event loops closed (or gone) since; under
+        ``self._cond``. Only called when none looked free: the common path does no more than before."""
+        if self.in_use < self.limit:
+            return True
+        closed = [holder for holder, ref in self._in_loops.items() if (loop := ref()) is None or loop.is_closed()]
+        for holder in closed:
+            del self._in_loops[holder]
+        self.in_use -= len(closed)
+        return self.in_use < self.limit
+
     @contextmanager
     def hold(self) -> Iterator[None]:
         with self._cond:
-            self._cond.wait_for(lambda: self.in_use < self.limit)
+            while not self._free():
+                self._cond.wait(0.2)  # a slot of a closed loop is given back without a notification
             self.in_use += 1
         try:
             yield
@@ -240,14 +256,24 @@ class TableSlots:
     async def hold_async(self) -> AsyncIterator[None]:
         import asyncio  # imported when first used: `import sandboxres` stays light
 
+        loop = weakref.ref(asyncio.get_running_loop())
+        holder = object()
         delay = 0.005
-        while not self.try_acquire():
+        while True:
+            with self._cond:
+                if self._free():
+                    self.in_use += 1
+                    self._in_loops[holder] = loop
+                    break
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, 0.2)
         try:
             yield
         finally:
-            self.release()
+            with self._cond:
+                if self._in_loops.pop(holder, None) is not None:  # not reclaimed meanwhile
+                    self.in_use -= 1
+                    self._cond.notify_all()
 
 
 def _initial_table_concurrency() -> int:
