@@ -122,6 +122,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     except ConfigurationError:
         return
     early_config.stash[_STATE] = state
+    # Also when pytest stops before configuring (a conftest that cannot be imported, a usage error): the environment
+    # is restored whatever happens next.
+    early_config.add_cleanup(state.stop)
 
 
 @pytest.hookimpl(trylast=True)
