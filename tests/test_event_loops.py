@@ -67,7 +67,8 @@ _SLOT_CHILD = textwrap.dedent(
     from sandboxres.aio import ephemeral_table
 
     sandboxres.set_table_concurrency(1)
-    for _ in range(3):
+    caught = 0
+    for _ in range(20):
         loop = asyncio.new_event_loop()
         resource = ephemeral_table("slot")
         task = loop.create_task(resource.create())
@@ -75,7 +76,11 @@ _SLOT_CHILD = textwrap.dedent(
         # until the table is created (so the exit cleanup finds it) and its slot still held (waiting for ACTIVE)
         while resource.lifecycle.name not in ddb.list_tables()["TableNames"] and not task.done():
             loop.run_until_complete(asyncio.sleep(0.001))
-        assert TABLE_SLOTS.in_use == 1 and not task.done()
+        if task.done() or TABLE_SLOTS.in_use != 1:  # the emulator was quicker than this loop: try again
+            loop.run_until_complete(resource.delete())
+            loop.close()
+            continue
+        caught += 1
         loop.close()  # the task never ends: its slot is never given back by it
 
         async def main():
@@ -85,6 +90,9 @@ _SLOT_CHILD = textwrap.dedent(
         asyncio.run(main())
         with sandboxres.ephemeral_table("after_sync"):
             pass
+        if caught == 3:
+            break
+    assert caught >= 1, "never caught a loop closed while holding the slot"
     print("ok")
     """
 )
