@@ -22,7 +22,7 @@ from tests.safety_fixtures import HeldRequest, child, child_env, holdings, make_
 from tests.support.faultproxy import Rule
 
 ROOT = Path(__file__).resolve().parents[1]
-AGE = 2.0  # S3 creation dates have whole seconds: ours are made older than this, the young one younger
+AGE = 3.0  # S3 creation dates have whole seconds: ours are made older than this, the young one younger
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,13 @@ def test_exact_name_format() -> None:
 
 
 def test_untagged_buckets_only_on_opt_in_only_ours_only_old(emulator: str) -> None:
+    started = time.time()
+
+    def limit() -> float:
+        """An age limit that ``ours`` (made first) passes and ``young`` (made AGE + 1.1 s later) does not, however
+        long the sweeps take on a loaded machine (creation dates are truncated to whole seconds: a second off)."""
+        return time.time() - started - 1.0
+
     ours = make_name("bucket", "killed")
     make_bucket(emulator, ours)
     make_bucket(emulator, "test-foo")  # a foreign look-alike: prefix, no tags, not our format
@@ -59,17 +66,17 @@ def test_untagged_buckets_only_on_opt_in_only_ours_only_old(emulator: str) -> No
     young = make_name("bucket", "young")  # ours by format, but could be a create in progress
     make_bucket(emulator, young)
 
-    plain = sweep(older_than=f"{AGE:g}s", kinds="bucket")
+    plain = sweep(older_than=limit(), kinds="bucket")
     assert plain.untagged == [] and plain.found == 0
 
-    listed = sweep(older_than=f"{AGE:g}s", kinds="bucket", include_untagged=True)
+    listed = sweep(older_than=limit(), kinds="bucket", include_untagged=True)
     assert [(r.name, r.status) for r in listed.untagged] == [(ours, "would delete")]
     assert listed.found == 0, "untagged buckets are listed apart"
     reasons = {i.name: i.reason for i in listed.ignored}
     assert "exact name format" in reasons["test-foo"] and "old" in reasons[young]
     assert ours in holdings(emulator).buckets, "a dry run deletes nothing"
 
-    done = sweep(older_than=f"{AGE:g}s", kinds="bucket", include_untagged=True, dry_run=False)
+    done = sweep(older_than=limit(), kinds="bucket", include_untagged=True, dry_run=False)
     assert [(r.name, r.status) for r in done.untagged] == [(ours, "deleted")] and done.ok
     assert holdings(emulator).buckets == {"test-foo", tagged_foreign, young}
 
