@@ -202,7 +202,7 @@ async def client(service: str, **overrides: Any) -> AsyncIterator[Any]:
     block ends.
     """
     target = active_target()
-    guard_target(target)
+    await _guard(target)  # off the event loop, like the context managers
     kwargs = merged_client_kwargs(target, service, dict(overrides))
     async with aio_session(target).client(service, **kwargs) as made:
         yield made
