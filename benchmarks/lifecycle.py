@@ -28,8 +28,8 @@ import boto3
 from botocore.config import Config
 
 import sandboxres
-from sandboxres._clients import active_target, client_pool
-from sandboxres._plans import resource_tags
+from sandboxres._engine.plans import resource_tags
+from sandboxres._runtime.clients import active_target, client_pool
 
 
 class CallCounter:

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._clients import client
-from ._drivers import set_table_concurrency
-from ._ephemeral import Ephemeral, ephemeral_all, ephemeral_bucket, ephemeral_queue, ephemeral_table
-from ._errors import (
+from sandboxres._doors.sync import Ephemeral, ephemeral_all, ephemeral_bucket, ephemeral_queue, ephemeral_table
+from sandboxres._engine.errors import (
     AWSCallError,
     CleanupError,
     ConfigurationError,
@@ -29,27 +27,35 @@ from ._errors import (
     SandboxresError,
     SpecError,
 )
-from ._handles import BucketHandle, QueueHandle, TableHandle
-from ._naming import BUCKET_PREFIX, QUEUE_PREFIX, TABLE_PREFIX
-from ._plans import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID
-from ._redirect import Redirect, redirect
-from ._registry import STATS
-from ._specs import Index
-from ._target import Target
+from sandboxres._engine.handles import BucketHandle, QueueHandle, TableHandle
+from sandboxres._engine.naming import BUCKET_PREFIX, QUEUE_PREFIX, TABLE_PREFIX
+from sandboxres._engine.plans import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID
+from sandboxres._engine.specs import Index
+from sandboxres._runtime.clients import client
+from sandboxres._runtime.drivers import set_table_concurrency
+from sandboxres._runtime.redirect import Redirect, redirect
+from sandboxres._runtime.target import Target
+from sandboxres._safety.registry import STATS
 
 if TYPE_CHECKING:
-    from ._sweeper import SweepReport, sweep
-    from ._target_report import describe_target
-    from ._unittest import EnterContextMixin
+    from sandboxres._doors.sweep import SweepReport, sweep
+    from sandboxres._doors.unittest import EnterContextMixin
+    from sandboxres._runtime.target_report import describe_target
 
 # Imported on first use (``sandboxres.sweep``, ``from sandboxres import EnterContextMixin``): `import sandboxres`
 # stays light (the sweeper and unittest are not needed by most programs).
 _LAZY = {
-    "SweepReport": "._sweeper",
-    "sweep": "._sweeper",
-    "describe_target": "._target_report",
-    "EnterContextMixin": "._unittest",
+    "SweepReport": "._doors.sweep",
+    "sweep": "._doors.sweep",
+    "describe_target": "._runtime.target_report",
+    "EnterContextMixin": "._doors.unittest",
 }
+
+
+def _public(value: Any) -> None:
+    """Report ``sandboxres`` as the module of a public class or function, where users import it from."""
+    if isinstance(value, type) or callable(value) and hasattr(value, "__code__"):
+        value.__module__ = __name__
 
 
 def __getattr__(name: str) -> Any:
@@ -57,6 +63,7 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        _public(value)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -106,3 +113,8 @@ __all__ = [
     "set_table_concurrency",
     "sweep",
 ]
+
+for _name in __all__:
+    if _name not in _LAZY and not _name.startswith("__"):
+        _public(globals()[_name])
+del _name

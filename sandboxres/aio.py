@@ -16,13 +16,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any, Generic, ParamSpec, TypeVar
 
-from ._clients import active_target, aio_session, merged_client_kwargs, shared_aio
-from ._drivers import TABLE_SLOTS, AsyncDriver
-from ._ephemeral import guard_target
-from ._errors import CleanupError
-from ._handles import CLIENT_OF, RESOURCE_OF, BucketHandle, QueueHandle, TableHandle, build_handle
-from ._lifecycle import ResourceLifecycle, report_many
-from ._specs import Spec, TableSpec, bucket_spec, call_spec, queue_spec, table_spec
+from sandboxres._doors.lifecycle import ResourceLifecycle, report_many
+from sandboxres._doors.sync import guard_target
+from sandboxres._engine.errors import CleanupError
+from sandboxres._engine.handles import CLIENT_OF, RESOURCE_OF, BucketHandle, QueueHandle, TableHandle, build_handle
+from sandboxres._engine.specs import Spec, TableSpec, bucket_spec, call_spec, queue_spec, table_spec
+from sandboxres._runtime.clients import active_target, aio_session, merged_client_kwargs, shared_aio
+from sandboxres._runtime.drivers import TABLE_SLOTS, AsyncDriver
 
 __all__ = ["AsyncEphemeral", "client", "ephemeral_all", "ephemeral_bucket", "ephemeral_queue", "ephemeral_table"]
 
@@ -54,7 +54,7 @@ async def shielded(work: Awaitable[T], *, propagating: bool) -> T:
 
 async def _guard(target: Any) -> None:
     """The safety guards, off the event loop the first time (the STS call takes up to seconds)."""
-    from ._guards import guards_decided
+    from sandboxres._safety.guards import guards_decided
 
     if guards_decided(target):
         guard_target(target)  # emulators, or the outcome is remembered: answers at once

@@ -39,9 +39,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from . import _registry
-from ._errors import ConfigurationError, GuardError, SandboxresError
-from ._fixtures import (
+import sandboxres._safety.registry as _registry
+from sandboxres._doors.fixtures import (
     AsyncFactory,
     Factory,
     async_bucket_factory,
@@ -57,10 +56,11 @@ from ._fixtures import (
     table_factory,
     table_fixture,
 )
-from ._redact import install_log_redaction
-from ._registry import STATS
-from ._target import _PROCESS_RUN_ID, ENDPOINT_VARIABLES, Target, load_env_file, resolve_target
-from ._target_report import describe_target
+from sandboxres._engine.errors import ConfigurationError, GuardError, SandboxresError
+from sandboxres._engine.redaction import install_log_redaction
+from sandboxres._runtime.target import _PROCESS_RUN_ID, ENDPOINT_VARIABLES, Target, load_env_file, resolve_target
+from sandboxres._runtime.target_report import describe_target
+from sandboxres._safety.registry import STATS
 
 __all__ = [
     "AsyncFactory",
@@ -79,7 +79,7 @@ __all__ = [
     "table_fixture",
 ]
 
-pytest_plugins = ["sandboxres._redirect_plugin"]  # the session-wide redirect and the sandboxres_redirect fixture
+pytest_plugins = ["sandboxres._doors.redirect_plugin"]  # the session-wide redirect and the sandboxres_redirect fixture
 
 AWS_ONLY = "sandboxres_aws_only"
 EMULATOR_ONLY = "sandboxres_emulator_only"
@@ -150,7 +150,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _environment_decides(name: str) -> bool:
     """Whether the environment (with ``SANDBOXRES_ENV_FILE``) already decides the setting ``name``: as the user set
     it, not the variables the session-wide redirect set."""
-    from ._redirect import environ_view
+    from sandboxres._runtime.redirect import environ_view
 
     user_environ = environ_view()
     try:

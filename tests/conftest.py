@@ -30,11 +30,11 @@ import pytest
 from botocore.config import Config
 
 import sandboxres
+import sandboxres._runtime.embedded as _embedded
 import sandboxres.aio
-from sandboxres import _embedded
-from sandboxres._drivers import TABLE_SLOTS
-from sandboxres._guards import CI_VARIABLES
-from sandboxres._target import ENDPOINT_VARIABLES
+from sandboxres._runtime.drivers import TABLE_SLOTS
+from sandboxres._runtime.target import ENDPOINT_VARIABLES
+from sandboxres._safety.guards import CI_VARIABLES
 
 _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:  # ``tests.support`` and ``tests.emulators`` however pytest is started
@@ -238,7 +238,7 @@ def dynalite() -> Iterator[str]:
 def counted(moto_server: str, fault_proxy: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The target is a moto server reached through a proxy that records every request; after the test, the proxy
     saw no request and nothing new is registered (bad input and bad configuration are refused before any call)."""
-    from sandboxres import _registry
+    import sandboxres._safety.registry as _registry
 
     proxy = fault_proxy(moto_server)
     monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)

@@ -12,7 +12,7 @@ import pytest
 
 import sandboxres
 import sandboxres.aio as aio
-from sandboxres._drivers import TABLE_SLOTS
+from sandboxres._runtime.drivers import TABLE_SLOTS
 from tests.support import faultproxy
 
 N = 32
@@ -56,9 +56,7 @@ async def test_aio_ephemeral_all(inventory) -> None:
 
 async def test_async_exit_stack(inventory) -> None:
     async with contextlib.AsyncExitStack() as stack:
-        tables = await asyncio.gather(
-            *(stack.enter_async_context(aio.ephemeral_table(f"stack_{i}")) for i in range(N))
-        )
+        tables = await asyncio.gather(*(stack.enter_async_context(aio.ephemeral_table(f"stack_{i}")) for i in range(N)))
         assert {t.name for t in tables} <= _names(inventory())
         await asyncio.gather(*(_round_trip(t, "x") for t in tables))
     assert not {t.name for t in tables} & _names(inventory())

@@ -188,7 +188,7 @@ def test_sweep_refuses_a_nan_or_infinite_age(counted: Any, age: float) -> None:
 
 @pytest.mark.parametrize("age", ["nan", "inf", "9" * 400 + "s"])
 def test_sweep_command_refuses_a_nan_or_infinite_age(counted: Any, age: str, capsys: Any) -> None:
-    from sandboxres._cli import main
+    from sandboxres._doors.cli import main
 
     assert main(["sweep", "--older-than", age]) == 2
     assert "older_than" in capsys.readouterr().err

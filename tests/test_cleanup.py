@@ -13,9 +13,9 @@ import pytest
 
 import sandboxres
 from sandboxres import AWSCallError, CleanupError, SpecError
-from sandboxres._clients import active_target, client_pool
-from sandboxres._drivers import SyncDriver
-from sandboxres._plans import delete_plan
+from sandboxres._engine.plans import delete_plan
+from sandboxres._runtime.clients import active_target, client_pool
+from sandboxres._runtime.drivers import SyncDriver
 from tests.support import faultproxy
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.

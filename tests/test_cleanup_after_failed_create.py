@@ -20,7 +20,7 @@ from botocore.config import Config
 
 import sandboxres
 from sandboxres import ForeignResourceError, ReadinessTimeoutError
-from sandboxres._target import ENDPOINT_VARIABLES
+from sandboxres._runtime.target import ENDPOINT_VARIABLES
 from tests.support.faultproxy import (
     AwsError,
     FaultProxy,
@@ -83,7 +83,7 @@ def test_table_invisible_after_create_is_still_deleted(proxy: FaultProxy, upstre
             operations=("DescribeTable", "DeleteTable"),
             for_seconds=WINDOW,
             after="CreateTable",
-        )
+        ),
     )
     resource = sandboxres.ephemeral_table("unseen")
     with pytest.raises(ReadinessTimeoutError), resource:

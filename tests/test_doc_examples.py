@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from sandboxres._cli import build_parser
-from sandboxres._target import ENDPOINT_VARIABLES
+from sandboxres._doors.cli import build_parser
+from sandboxres._runtime.target import ENDPOINT_VARIABLES
 
 pytest_plugins = ["pytester"]
 

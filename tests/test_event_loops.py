@@ -16,7 +16,7 @@ import pytest
 _CHILD = textwrap.dedent(
     """
     import asyncio, gc, weakref
-    from sandboxres import _clients
+    import sandboxres._runtime.clients as _clients
     from sandboxres.aio import ephemeral_all, ephemeral_bucket, ephemeral_queue, ephemeral_table
 
     async def blocks():
@@ -63,7 +63,7 @@ _SLOT_CHILD = textwrap.dedent(
     """
     import asyncio
     import sandboxres
-    from sandboxres._drivers import TABLE_SLOTS
+    from sandboxres._runtime.drivers import TABLE_SLOTS
     from sandboxres.aio import ephemeral_table
 
     sandboxres.set_table_concurrency(1)

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from sandboxres import AWSCallError, ForeignResourceError, ReadinessTimeoutError
-from sandboxres._target import ENDPOINT_VARIABLES
+from sandboxres._runtime.target import ENDPOINT_VARIABLES
 from tests.emulators.launch import EmulatorUnavailable, start_emulator
 from tests.support.faultproxy import (
     FaultProxy,
@@ -348,9 +348,7 @@ def test_bucket_403_is_someone_elses(run: Runner, proxy: FaultProxy, upstream: T
         pytest.fail("a 403 bucket is not ours")
     name = resource.lifecycle.name
     assert [r.status for r in calls(proxy, "bucket", "PutBucketTagging", name)] == [403], "403 is final"
-    assert not [
-        r for r in proxy.seen("s3", resource=name) if r.operation.startswith("PutBucket") and r.status != 403
-    ]
+    assert not [r for r in proxy.seen("s3", resource=name) if r.operation.startswith("PutBucket") and r.status != 403]
     nothing_left(upstream)
 
 

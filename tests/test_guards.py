@@ -2,7 +2,7 @@
 
 Real AWS is never reachable from the tests: where the guards need an account, STS is a moto server process
 (started with ``MOTO_ACCOUNT_ID``, so the account id really comes from STS), handed to
-:func:`sandboxres._guards.check_aws` as its STS client. The endpoint checks ask botocore how it resolves
+:func:`sandboxres._safety.guards.check_aws` as its STS client. The endpoint checks ask botocore how it resolves
 endpoints, which makes no network call.
 """
 
@@ -24,9 +24,11 @@ import pytest
 from botocore.config import Config
 
 import sandboxres
+import sandboxres._safety.registry as _registry
 import sandboxres.aio
-from sandboxres import GuardError, _registry
-from sandboxres._guards import (
+from sandboxres import GuardError
+from sandboxres._runtime.target import Target, resolve_target
+from sandboxres._safety.guards import (
     check_aws,
     check_endpoint_hosts,
     check_target,
@@ -35,7 +37,6 @@ from sandboxres._guards import (
     resolved_endpoints,
     sts_client,
 )
-from sandboxres._target import Target, resolve_target
 from tests.safety_fixtures import child_env, moto_process, raw
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
@@ -401,7 +402,8 @@ class Watch:
 
 sys.meta_path.insert(0, Watch)
 import sandboxres.aio
-from sandboxres import GuardError, _guards
+import sandboxres._safety.guards as _guards
+from sandboxres import GuardError
 
 checked_in = []
 check_target = _guards.check_target

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from sandboxres import SpecError
-from sandboxres._naming import (
+from sandboxres._engine.naming import (
     NAME_PROBLEM,
     PREFIXES,
     bucket_name_problem,
@@ -16,7 +16,7 @@ from sandboxres._naming import (
     queue_name_problem,
     table_name_problem,
 )
-from sandboxres._specs import table_spec
+from sandboxres._engine.specs import table_spec
 
 MAX_LEN = {"table": 255, "bucket": 63, "queue": 80}
 UNIQUE = re.compile(r"[0-9a-f]{16}")

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sandboxres import SpecError
-from sandboxres._naming import NAME_PROBLEM, PREFIXES, make_name
-from sandboxres._specs import bucket_spec, queue_spec, table_spec
+from sandboxres._engine.naming import NAME_PROBLEM, PREFIXES, make_name
+from sandboxres._engine.specs import bucket_spec, queue_spec, table_spec
 
 MAX_LEN = {"table": 255, "bucket": 63, "queue": 80}
 UNIQUE = re.compile(r"[0-9a-f]{16}")

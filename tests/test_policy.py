@@ -27,15 +27,15 @@ import pytest
 import sandboxres
 import sandboxres.aio
 from sandboxres import Index
-from sandboxres._cli.check import CHECKS, check_kind
-from sandboxres._cli.doctor import PROBES, diagnose
-from sandboxres._clients import active_target, aio_session, client_pool
-from sandboxres._drivers import SyncDriver
-from sandboxres._errors import SpecError
-from sandboxres._plans import delete_plan
-from sandboxres._policy import OPERATIONS, build_policy, iam_action_service, permissions_for
-from sandboxres._sweeper import sweep
-from sandboxres._target import ENDPOINT_VARIABLES
+from sandboxres._doors.cli.check import CHECKS, check_kind
+from sandboxres._doors.cli.doctor import PROBES, diagnose
+from sandboxres._doors.sweep import sweep
+from sandboxres._engine.errors import SpecError
+from sandboxres._engine.plans import delete_plan
+from sandboxres._runtime.clients import active_target, aio_session, client_pool
+from sandboxres._runtime.drivers import SyncDriver
+from sandboxres._runtime.target import ENDPOINT_VARIABLES
+from sandboxres._safety.iam_policy import OPERATIONS, build_policy, iam_action_service, permissions_for
 
 HOOK_ID = "sandboxres-policy-test"
 

@@ -18,11 +18,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 import sandboxres
+import sandboxres._safety.registry as _registry
 import sandboxres.aio
-from sandboxres import _registry
-from sandboxres._clients import active_target, client_pool
-from sandboxres._embedded import ensure_embedded
-from sandboxres._target import ENDPOINT_VARIABLES
+from sandboxres._runtime.clients import active_target, client_pool
+from sandboxres._runtime.embedded import ensure_embedded
+from sandboxres._runtime.target import ENDPOINT_VARIABLES
 from sandboxres.pytest_plugin import _safe_url
 
 pytest_plugins = ["pytester"]
@@ -837,7 +837,7 @@ import json, os, pathlib
 import pytest
 import sandboxres
 import sandboxres.aio
-from sandboxres._embedded import embedded_url
+from sandboxres._runtime.embedded import embedded_url
 
 @pytest.mark.parametrize("n", range(8))
 def test_worker(n, sandboxres_table):

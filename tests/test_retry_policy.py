@@ -7,8 +7,8 @@ from typing import Any
 import tenacity
 from botocore.exceptions import ClientError
 
-from sandboxres._plans import UNSEEN_GRACE, not_found_policy
-from sandboxres._steps import RetryPolicy
+from sandboxres._engine.plans import UNSEEN_GRACE, not_found_policy
+from sandboxres._engine.steps import RetryPolicy
 
 
 def _state(code: str, elapsed: float) -> tenacity.RetryCallState:

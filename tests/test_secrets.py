@@ -26,8 +26,8 @@ from botocore.config import Config
 import sandboxres
 import sandboxres.aio
 from sandboxres import AWSCallError, CleanupError, describe_target
-from sandboxres._clients import active_target, client_pool
-from sandboxres._redact import redact
+from sandboxres._engine.redaction import redact
+from sandboxres._runtime.clients import active_target, client_pool
 from tests.safety_fixtures import child_env, moto_process, reset
 from tests.support.faultproxy import aws_error
 
@@ -207,7 +207,7 @@ def test_cli_output_of_a_failing_run_with_debug_logs(canary_target: str, fault_p
     proxy.add(aws_error("dynamodb", "CreateTable", "UnrecognizedClientException", echo))
     code = (
         "import logging, sys; logging.basicConfig(level=logging.DEBUG);"
-        " from sandboxres._cli import main; sys.exit(main(['check', 'table', 'queue']))"
+        " from sandboxres._doors.cli import main; sys.exit(main(['check', 'table', 'queue']))"
     )
     result = run(["-c", code], child_env(proxy.url, **CANARIES))
     assert result.returncode == 1

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from sandboxres import SpecError, sweep
-from sandboxres._naming import is_generated_bucket_name, make_name
+from sandboxres._engine.naming import is_generated_bucket_name, make_name
 from tests.safety_fixtures import HeldRequest, child, child_env, holdings, make_bucket, moto_process, reset, script
 from tests.support.faultproxy import Rule
 

@@ -20,10 +20,10 @@ import pytest
 
 import sandboxres
 from sandboxres import ForeignResourceError, GuardError, SpecError, SweepReport, sweep
-from sandboxres._clients import active_target, client_pool
-from sandboxres._drivers import SyncDriver
-from sandboxres._ownership import delete_owned, ownership
-from sandboxres._sweeper import SweepProgress, parse_age
+from sandboxres._doors.sweep import SweepProgress, parse_age
+from sandboxres._runtime.clients import active_target, client_pool
+from sandboxres._runtime.drivers import SyncDriver
+from sandboxres._safety.ownership import delete_owned, ownership
 from tests.safety_fixtures import (
     CHILDREN,
     child,
@@ -335,7 +335,7 @@ def test_sweep_works_on_the_embedded_target(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_cli_progress_shows_on_long_phases_only(capsys: pytest.CaptureFixture[str]) -> None:
-    from sandboxres._cli.sweep import ProgressLine
+    from sandboxres._doors.cli.sweep import ProgressLine
 
     line = ProgressLine()
     line(SweepProgress("inspect", 10, 10))  # a phase that ended at once: nothing to show
@@ -360,7 +360,7 @@ def test_cli_progress_shows_on_long_phases_only(capsys: pytest.CaptureFixture[st
     ],
 )
 def test_a_run_id_also_selects_its_xdist_workers(tagged: str, wanted: str, same: bool) -> None:
-    from sandboxres._sweeper import same_run
+    from sandboxres._doors.sweep import same_run
 
     assert same_run(tagged, wanted) is same
 

@@ -10,7 +10,7 @@ import pytest
 import sandboxres
 import sandboxres.aio
 from sandboxres import ConfigurationError
-from sandboxres._target import resolve_target
+from sandboxres._runtime.target import resolve_target
 
 # ---------------------------------------------------------------------------------------------------------
 # resolution (pure: a mapping in, a Target out)
@@ -255,4 +255,4 @@ def test_a_malformed_endpoint_registers_and_sends_nothing(door, monkeypatch) -> 
         if asyncio.iscoroutine(outcome):
             asyncio.run(outcome)
     assert resource.lifecycle.state == "new"
-    assert resource.lifecycle not in sandboxres._registry.live()
+    assert resource.lifecycle not in sandboxres._safety.registry.live()

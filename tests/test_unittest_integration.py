@@ -19,9 +19,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 import sandboxres
+import sandboxres._safety.registry as _registry
 import sandboxres.aio
-from sandboxres import _registry
-from sandboxres._unittest import enter_async_context, enter_class_context, enter_context
+from sandboxres._doors.unittest import enter_async_context, enter_class_context, enter_context
 
 
 class UsersTableTest(sandboxres.EnterContextMixin, unittest.TestCase):

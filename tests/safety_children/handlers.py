@@ -15,7 +15,7 @@ import time
 from types import FrameType
 
 import sandboxres
-from sandboxres import _interrupts
+import sandboxres._safety.interrupts as _interrupts
 
 
 def custom(signum: int, frame: FrameType | None) -> None:

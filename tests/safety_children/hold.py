@@ -30,8 +30,9 @@ from typing import Any
 import boto3
 
 import sandboxres
+import sandboxres._runtime.embedded as _embedded
+import sandboxres._safety.interrupts as _interrupts
 import sandboxres.aio
-from sandboxres import _embedded, _interrupts
 
 ENDPOINT_VARS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SQS")
 

@@ -29,7 +29,7 @@ from botocore.exceptions import ClientError
 
 import sandboxres
 from sandboxres import aio
-from sandboxres._clients import active_target
+from sandboxres._runtime.clients import active_target
 
 __all__ = ["KINDS", "MODES", "AsyncRunner", "Kind", "Mode", "Runner", "SyncRunner", "TargetView", "runner"]
 

@@ -1,0 +1,293 @@
+"""Drivers: run lifecycle plans with boto3 (sync) or aioboto3 (async). They call, sleep and nothing else.
+
+Both drivers hand every step's retry/poll policy (built once in ``_steps``) to tenacity unchanged; the only
+difference between them is ``await``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, Protocol, TypeVar
+
+from sandboxres._engine.errors import EndpointUnreachableError
+from sandboxres._engine.steps import Call, Plan, Poll, Step, is_refused
+
+T = TypeVar("T")
+
+
+class _PlanRunner:
+    """The part of running a plan that does no I/O: feeding results and errors back into the generator, and
+    the retry arguments of each step.
+
+    ``refused_is_final``: on an emulator target a refused connection means no emulator runs there; it ends
+    the step at once with :class:`~sandboxres.EndpointUnreachableError` instead of being retried until the
+    deadline. On real AWS a refused connection stays transient. ``None``: decided from the clients' target
+    (``clients.target.kind``) when they have one.
+    """
+
+    refused_is_final = False
+
+    def _decide(self, clients: Any, refused_is_final: bool | None) -> None:
+        if refused_is_final is None:
+            target = getattr(clients, "target", None)
+            refused_is_final = target is not None and getattr(target, "kind", "aws") != "aws"
+        self.refused_is_final = refused_is_final
+
+    def arguments(self, step: Step) -> dict[str, Any]:
+        """tenacity arguments of ``step``: its policy, less the retries of a refused connection when final."""
+        import tenacity  # imported when first used: `import sandboxres` stays light
+
+        kwargs = step.retrying()
+        if self.refused_is_final:
+            kwargs["retry"] = tenacity.retry_if_exception(lambda e: not is_refused(e)) & kwargs["retry"]
+        return kwargs
+
+    def unreachable(self, step: Step, exc: Exception) -> Exception:
+        """The error to raise for ``exc`` ending ``step``: EndpointUnreachableError for a final refusal."""
+        if not self.refused_is_final or not is_refused(exc) or isinstance(exc, EndpointUnreachableError):
+            return exc
+        call = step.call if isinstance(step, Poll) else step
+        endpoint = ""
+        with contextlib.suppress(Exception):  # the client's endpoint, not the request's URL (a bucket's path)
+            endpoint = str(self.clients[call.service].meta.endpoint_url)
+        if not endpoint:
+            endpoint = str(getattr(exc, "kwargs", {}).get("endpoint_url") or "(unknown endpoint)")
+        return EndpointUnreachableError(endpoint, call.service)
+
+    clients: Any
+
+    @staticmethod
+    def advance(plan: Plan[T], reply: Any, error: BaseException | None) -> tuple[bool, Any]:
+        """Send the previous step's outcome; return (True, step) or (False, the plan's return value)."""
+        try:
+            step = plan.throw(error) if error is not None else plan.send(reply)
+        except StopIteration as stop:
+            return False, stop.value
+        return True, step
+
+
+class Clients(Protocol):
+    """Anything that gives a client per service name (a dict, or the lazy ``ClientPool``)."""
+
+    def __getitem__(self, service: str) -> Any: ...
+
+
+class SyncDriver(_PlanRunner):
+    """Runs plans with boto3 clients (one per service) and ``time.sleep`` (through tenacity)."""
+
+    def __init__(self, clients: Clients, *, refused_is_final: bool | None = None) -> None:
+        self.clients = clients
+        self._decide(clients, refused_is_final)
+
+    def run(self, plan: Plan[T]) -> T:
+        reply: Any = None
+        error: BaseException | None = None
+        try:
+            while True:
+                more, step = self.advance(plan, reply, error)
+                if not more:
+                    return step  # type: ignore[no-any-return]
+                reply, error = None, None
+                try:
+                    reply = self.perform(step)
+                except Exception as exc:  # BaseException (Ctrl-C) is not the plan's business
+                    error = exc
+        finally:
+            plan.close()
+
+    def perform(self, step: Step) -> Any:
+        try:
+            return self._perform(step)
+        except Exception as exc:
+            final = self.unreachable(step, exc)
+            if final is exc:
+                raise
+            raise final from exc
+
+    def _perform(self, step: Step) -> Any:
+        import tenacity
+
+        if isinstance(step, Poll):
+            for attempt in tenacity.Retrying(**self.arguments(step)):
+                with attempt:
+                    return step.settle(*(step.first(attempt) or self._probe(step.call)))
+        assert isinstance(step, Call)
+        for attempt in tenacity.Retrying(**self.arguments(step)):
+            with attempt:
+                return self._invoke(step)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _probe(self, call: Call) -> tuple[Any, BaseException | None]:
+        try:
+            return self._invoke(call), None
+        except Exception as exc:
+            return None, exc
+
+    def _invoke(self, call: Call) -> Any:
+        return getattr(self.clients[call.service], call.operation)(**call.params)
+
+
+class AsyncDriver(_PlanRunner):
+    """Runs the same plans with aioboto3 clients and ``asyncio.sleep`` (through tenacity)."""
+
+    def __init__(self, clients: Clients, *, refused_is_final: bool | None = None) -> None:
+        self.clients = clients
+        self._decide(clients, refused_is_final)
+
+    async def run(self, plan: Plan[T]) -> T:
+        reply: Any = None
+        error: BaseException | None = None
+        try:
+            while True:
+                more, step = self.advance(plan, reply, error)
+                if not more:
+                    return step  # type: ignore[no-any-return]
+                reply, error = None, None
+                try:
+                    reply = await self.perform(step)
+                except Exception as exc:
+                    error = exc
+        finally:
+            plan.close()
+
+    async def perform(self, step: Step) -> Any:
+        try:
+            return await self._perform(step)
+        except Exception as exc:
+            final = self.unreachable(step, exc)
+            if final is exc:
+                raise
+            raise final from exc
+
+    async def _perform(self, step: Step) -> Any:
+        import tenacity
+
+        if isinstance(step, Poll):
+            async for attempt in tenacity.AsyncRetrying(**self.arguments(step)):
+                with attempt:
+                    return step.settle(*(step.first(attempt) or await self._probe(step.call)))
+        assert isinstance(step, Call)
+        async for attempt in tenacity.AsyncRetrying(**self.arguments(step)):
+            with attempt:
+                return await self._invoke(step)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _probe(self, call: Call) -> tuple[Any, BaseException | None]:
+        try:
+            return await self._invoke(call), None
+        except Exception as exc:
+            return None, exc
+
+    async def _invoke(self, call: Call) -> Any:
+        return await getattr(self.clients[call.service], call.operation)(**call.params)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The process-wide bound on DynamoDB table operations in flight (create..ACTIVE, delete..gone).
+
+
+class TableSlots:
+    """A counter shared by threads and event loops: at most ``limit`` table operations at once."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self._cond = threading.Condition()
+        self._limit = limit  # None: read SANDBOXRES_TABLE_CONCURRENCY when first needed (after the env file)
+        self.in_use = 0
+        # Slots held in event loops, by holder: a loop closed while holding one (its async generators never
+        # finalized) cannot give it back; such slots are reclaimed by the next holder that finds none free.
+        self._in_loops: dict[object, weakref.ref[Any]] = {}
+
+    @property
+    def limit(self) -> int:
+        if self._limit is None:
+            self._limit = _initial_table_concurrency()
+        return self._limit
+
+    @limit.setter
+    def limit(self, limit: int) -> None:
+        self._limit = limit
+
+    def set_limit(self, limit: int) -> None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"table concurrency must be a positive integer, got {limit!r}")
+        with self._cond:
+            self.limit = limit
+            self._cond.notify_all()
+
+    def try_acquire(self) -> bool:
+        with self._cond:
+            if self.in_use < self.limit:
+                self.in_use += 1
+                return True
+            return False
+
+    def release(self) -> None:
+        with self._cond:
+            self.in_use -= 1
+            self._cond.notify_all()
+
+    def _free(self) -> bool:
+        """Whether a slot is free, after giving back those held in event loops closed (or gone) since; under
+        ``self._cond``. Only called when none looked free: the common path does no more than before."""
+        if self.in_use < self.limit:
+            return True
+        closed = [holder for holder, ref in self._in_loops.items() if (loop := ref()) is None or loop.is_closed()]
+        for holder in closed:
+            del self._in_loops[holder]
+        self.in_use -= len(closed)
+        return self.in_use < self.limit
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._cond:
+            while not self._free():
+                self._cond.wait(0.2)  # a slot of a closed loop is given back without a notification
+            self.in_use += 1
+        try:
+            yield
+        finally:
+            self.release()
+
+    @asynccontextmanager
+    async def hold_async(self) -> AsyncIterator[None]:
+        import asyncio  # imported when first used: `import sandboxres` stays light
+
+        loop = weakref.ref(asyncio.get_running_loop())
+        holder = object()
+        delay = 0.005
+        while True:
+            with self._cond:
+                if self._free():
+                    self.in_use += 1
+                    self._in_loops[holder] = loop
+                    break
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 0.2)
+        try:
+            yield
+        finally:
+            with self._cond:
+                if self._in_loops.pop(holder, None) is not None:  # not reclaimed meanwhile
+                    self.in_use -= 1
+                    self._cond.notify_all()
+
+
+def _initial_table_concurrency() -> int:
+    """``SANDBOXRES_TABLE_CONCURRENCY`` (of the environment or ``SANDBOXRES_ENV_FILE``), read when first needed."""
+    from sandboxres._runtime.target import apply_env_file, table_concurrency_from_env
+
+    apply_env_file()
+    return table_concurrency_from_env()
+
+
+TABLE_SLOTS = TableSlots()
+
+
+def set_table_concurrency(limit: int) -> None:
+    """Bound the DynamoDB table operations this process runs at once (default 100, or
+    ``SANDBOXRES_TABLE_CONCURRENCY``). DynamoDB allows 500 per account (250 with secondary indexes)."""
+    TABLE_SLOTS.set_limit(limit)
