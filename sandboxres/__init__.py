@@ -27,10 +27,10 @@ from sandboxres._engine.errors import (
     SandboxresError,
     SpecError,
 )
-from sandboxres._engine.handles import BucketHandle, QueueHandle, TableHandle
-from sandboxres._engine.naming import BUCKET_PREFIX, QUEUE_PREFIX, TABLE_PREFIX
 from sandboxres._engine.plans import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID
-from sandboxres._engine.specs import Index
+from sandboxres._kinds.bucket import BUCKET_PREFIX, BucketHandle
+from sandboxres._kinds.queue import QUEUE_PREFIX, QueueHandle
+from sandboxres._kinds.table import TABLE_PREFIX, Index, TableHandle
 from sandboxres._runtime.clients import client
 from sandboxres._runtime.drivers import set_table_concurrency
 from sandboxres._runtime.redirect import Redirect, redirect
@@ -54,7 +54,7 @@ _LAZY = {
 
 def _public(value: Any) -> None:
     """Report ``sandboxres`` as the module of a public class or function, where users import it from."""
-    if isinstance(value, type) or callable(value) and hasattr(value, "__code__"):
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__code__")):
         value.__module__ = __name__
 
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from types import TracebackType
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sandboxres._doors.lifecycle import ResourceLifecycle, report_many
+from sandboxres._doors.lifecycle import ResourceLifecycle, front_door, report_many
 from sandboxres._doors.sync import guard_target
 from sandboxres._engine.errors import CleanupError
-from sandboxres._engine.handles import CLIENT_OF, RESOURCE_OF, BucketHandle, QueueHandle, TableHandle, build_handle
-from sandboxres._engine.specs import Spec, TableSpec, bucket_spec, call_spec, queue_spec, table_spec
+from sandboxres._kinds import Spec
+from sandboxres._kinds.bucket import BucketHandle, bucket_spec
+from sandboxres._kinds.queue import QueueHandle, queue_spec
+from sandboxres._kinds.table import TableHandle, table_spec
 from sandboxres._runtime.clients import active_target, aio_session, merged_client_kwargs, shared_aio
 from sandboxres._runtime.drivers import TABLE_SLOTS, AsyncDriver
 
@@ -28,7 +28,6 @@ __all__ = ["AsyncEphemeral", "client", "ephemeral_all", "ephemeral_bucket", "eph
 
 log = logging.getLogger("sandboxres")
 H = TypeVar("H")
-P = ParamSpec("P")
 T = TypeVar("T")
 
 
@@ -72,41 +71,38 @@ class AsyncEphemeral(Generic[H]):
         self._stack: contextlib.AsyncExitStack | None = None
 
     def __repr__(self) -> str:
-        return f"<AsyncEphemeral {self.lifecycle.resource} {self.lifecycle.state}>"
+        return f"<AsyncEphemeral {self.lifecycle.resource} {self.lifecycle.state.value}>"
 
     def _slot(self) -> contextlib.AbstractAsyncContextManager[None]:
-        return TABLE_SLOTS.hold_async() if self.lifecycle.kind == "table" else contextlib.nullcontext()
+        return TABLE_SLOTS.hold_async() if self.lifecycle.resource_kind.bounded else contextlib.nullcontext()
 
     async def create(self) -> H:
         """Create the resource, wait until it is usable, and return its handle."""
         target = active_target()
         await _guard(target)
-        kind, spec = self.lifecycle.kind, self.lifecycle.spec
-        plan = self.lifecycle.begin(target)  # first: a second entry is refused before it touches the first's state
+        lifecycle = self.lifecycle
+        plan = lifecycle.begin(target)  # first: a second entry is refused before it touches the first's state
         self._stack = stack = contextlib.AsyncExitStack()
-        services = [CLIENT_OF[kind]]
-        if isinstance(spec, TableSpec) and spec.stream:
-            services.append("dynamodbstreams")
         try:
             # The lifecycle calls go through clients with botocore's retries off (the library retries them);
             # the handle gets a client with botocore's standard retries for the user's own calls.
             lifecycle_clients = {
                 service: await stack.enter_async_context(shared_aio(target, service, lifecycle=True))
-                for service in services
+                for service in lifecycle.resource_kind.services(lifecycle.spec)
             }
             self._driver = AsyncDriver(lifecycle_clients, refused_is_final=target.kind != "aws")
             async with self._slot():
                 facts = await self._driver.run(plan)
-            self.lifecycle.created(facts)
-            client = await stack.enter_async_context(shared_aio(target, CLIENT_OF[kind]))
+            lifecycle.created(facts)
+            client = await stack.enter_async_context(shared_aio(target, lifecycle.service))
             resource_object = None
-            if kind in RESOURCE_OF:
-                service, factory = RESOURCE_OF[kind]
+            if lifecycle.resource_kind.resource is not None:
+                service, factory = lifecycle.resource_kind.resource
                 resource = await stack.enter_async_context(shared_aio(target, service, resource=True))
-                resource_object = await getattr(resource, factory)(self.lifecycle.name)
+                resource_object = await getattr(resource, factory)(lifecycle.name)
         except BaseException as exc:
-            self.lifecycle.create_failed(exc, await shielded(self._delete_now(), propagating=True))
-        self.handle = build_handle(kind, self.lifecycle.name, facts, client, lambda: resource_object)
+            lifecycle.create_failed(exc, await shielded(self._delete_now(), propagating=True))
+        self.handle = lifecycle.handle(client, lambda: resource_object)
         return self.handle
 
     async def _delete_now(self) -> CleanupError | None:
@@ -115,8 +111,7 @@ class AsyncEphemeral(Generic[H]):
             if plan is None:
                 return None
             if self._driver is None:  # failed before its first call: nothing can exist
-                plan.close()
-                self.lifecycle.abandoned()
+                self.lifecycle.nothing_sent(plan)
                 return None
             try:
                 async with self._slot():
@@ -147,22 +142,15 @@ class AsyncEphemeral(Generic[H]):
         self.lifecycle.report(exc, cleanup)
 
 
-def _front_door(spec_factory: Callable[P, Spec], handle: type[H], name: str) -> Callable[P, AsyncEphemeral[H]]:
-    @functools.wraps(spec_factory)
-    def door(*args: P.args, **kwargs: P.kwargs) -> AsyncEphemeral[H]:
-        return AsyncEphemeral(call_spec(spec_factory, name, args, kwargs))
-
-    door.__name__ = door.__qualname__ = name
-    door.__module__ = __name__
-    door.__signature__ = inspect.signature(spec_factory).replace(  # type: ignore[attr-defined]
-        return_annotation=f"AsyncEphemeral[{handle.__name__}]"
-    )
-    return door
-
-
-ephemeral_table = _front_door(table_spec, TableHandle[Any, Any], "ephemeral_table")
-ephemeral_bucket = _front_door(bucket_spec, BucketHandle[Any, Any], "ephemeral_bucket")
-ephemeral_queue = _front_door(queue_spec, QueueHandle[Any], "ephemeral_queue")
+ephemeral_table = front_door(
+    table_spec, AsyncEphemeral[TableHandle[Any, Any]], "ephemeral_table", __name__, "AsyncEphemeral[TableHandle]"
+)
+ephemeral_bucket = front_door(
+    bucket_spec, AsyncEphemeral[BucketHandle[Any, Any]], "ephemeral_bucket", __name__, "AsyncEphemeral[BucketHandle]"
+)
+ephemeral_queue = front_door(
+    queue_spec, AsyncEphemeral[QueueHandle[Any]], "ephemeral_queue", __name__, "AsyncEphemeral[QueueHandle]"
+)
 
 
 @contextlib.asynccontextmanager

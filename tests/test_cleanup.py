@@ -13,7 +13,8 @@ import pytest
 
 import sandboxres
 from sandboxres import AWSCallError, CleanupError, SpecError
-from sandboxres._engine.plans import delete_plan
+from sandboxres._engine.plans import Progress
+from sandboxres._kinds import KINDS as RESOURCE_KINDS
 from sandboxres._runtime.clients import active_target, client_pool
 from sandboxres._runtime.drivers import SyncDriver
 from tests.support import faultproxy
@@ -264,7 +265,7 @@ def test_delete_refuses_names_without_the_prefix(kind: str, name: str, raw) -> N
     try:
         driver = SyncDriver(client_pool(active_target()))
         with pytest.raises(SpecError, match="prefix"):
-            driver.run(delete_plan(kind, name, {}))  # type: ignore[arg-type]
+            driver.run(RESOURCE_KINDS[kind].delete(RESOURCE_KINDS[kind].named(name), Progress(), 300.0))
         if kind == "table":
             assert raw("dynamodb").describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
         elif kind == "bucket":

@@ -8,15 +8,15 @@ import re
 import pytest
 
 from sandboxres import SpecError
-from sandboxres._engine.naming import (
-    NAME_PROBLEM,
-    PREFIXES,
-    bucket_name_problem,
-    make_name,
-    queue_name_problem,
-    table_name_problem,
-)
-from sandboxres._engine.specs import table_spec
+from sandboxres._kinds import KINDS
+from sandboxres._kinds.bucket.spec import bucket_name_problem
+from sandboxres._kinds.queue.spec import queue_name_problem
+from sandboxres._kinds.table.spec import table_name_problem, table_spec
+
+
+def make_name(kind: str, label: str, *, fifo: bool = False, scope: str = "") -> str:
+    return KINDS[kind].new_name(label, scope=scope, fifo=fifo)
+
 
 MAX_LEN = {"table": 255, "bucket": 63, "queue": 80}
 UNIQUE = re.compile(r"[0-9a-f]{16}")
@@ -90,13 +90,13 @@ def test_invalid_bucket_names(name: str) -> None:
 
 @pytest.mark.parametrize("kind", ["table", "bucket", "queue"])
 def test_long_labels_are_cut_and_keep_the_scope_and_the_unique_part(kind: str) -> None:
-    name = make_name(kind, "averyveryverylonglabel" * 30, fifo=kind == "queue", scope="gw3")  # type: ignore[arg-type]
+    name = make_name(kind, "averyveryverylonglabel" * 30, fifo=kind == "queue", scope="gw3")
     assert len(name) == MAX_LEN[kind]
-    assert NAME_PROBLEM[kind](name) is None  # type: ignore[index]
+    assert KINDS[kind].names.problem(name) is None
     core = name.removesuffix(".fifo")
     assert UNIQUE.fullmatch(core[-16:])
     assert core[:-17].endswith("gw3")
-    assert name.startswith(PREFIXES[kind] + "averyvery")  # type: ignore[index]
+    assert name.startswith(KINDS[kind].names.prefix + "averyvery")
 
 
 def test_labels_keep_their_readable_part() -> None:

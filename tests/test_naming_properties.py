@@ -12,8 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sandboxres import SpecError
-from sandboxres._engine.naming import NAME_PROBLEM, PREFIXES, make_name
-from sandboxres._engine.specs import bucket_spec, queue_spec, table_spec
+from sandboxres._kinds import KINDS
+from sandboxres._kinds.bucket import bucket_spec
+from sandboxres._kinds.queue import queue_spec
+from sandboxres._kinds.table import table_spec
+
+
+def make_name(kind: str, label: str, *, fifo: bool = False, scope: str = "") -> str:
+    return KINDS[kind].new_name(label, scope=scope, fifo=fifo)
+
 
 MAX_LEN = {"table": 255, "bucket": 63, "queue": 80}
 UNIQUE = re.compile(r"[0-9a-f]{16}")
@@ -27,8 +34,8 @@ def _has_alnum(text: str, kind: str = "table") -> bool:
 
 
 def _check_generated(kind: str, label: str, name: str, *, fifo: bool = False) -> None:
-    assert NAME_PROBLEM[kind](name) is None, f"{kind} name {name!r} breaks the {kind} rules"  # type: ignore[index]
-    assert name.startswith(PREFIXES[kind])  # type: ignore[index]
+    assert KINDS[kind].names.problem(name) is None, f"{kind} name {name!r} breaks the {kind} rules"
+    assert name.startswith(KINDS[kind].names.prefix)
     assert len(name) <= MAX_LEN[kind]
     core = name[: -len(".fifo")] if fifo else name
     assert name.endswith(".fifo") == fifo
@@ -53,9 +60,9 @@ def test_generated_names_are_valid_for_any_label(label: str, fifo: bool, scope: 
         is_fifo = fifo and kind == "queue"
         if not _has_alnum(label, kind):
             with pytest.raises(SpecError):
-                make_name(kind, label, fifo=is_fifo, scope=scope)  # type: ignore[arg-type]
+                make_name(kind, label, fifo=is_fifo, scope=scope)
             continue
-        name = make_name(kind, label, fifo=is_fifo, scope=scope)  # type: ignore[arg-type]
+        name = make_name(kind, label, fifo=is_fifo, scope=scope)
         _check_generated(kind, label, name, fifo=is_fifo)
         if scope:  # the xdist worker id survives any label: the label is cut, never the scope
             assert f"{scope}{'-' if kind == 'bucket' else '_'}{name.removesuffix('.fifo')[-16:]}" in name

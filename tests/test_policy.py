@@ -31,7 +31,10 @@ from sandboxres._doors.cli.check import CHECKS, check_kind
 from sandboxres._doors.cli.doctor import PROBES, diagnose
 from sandboxres._doors.sweep import sweep
 from sandboxres._engine.errors import SpecError
-from sandboxres._engine.plans import delete_plan
+from sandboxres._engine.plans import Progress
+from sandboxres._kinds.bucket import BUCKET
+from sandboxres._kinds.queue import QUEUE, QueueFacts
+from sandboxres._kinds.table import TABLE
 from sandboxres._runtime.clients import active_target, aio_session, client_pool
 from sandboxres._runtime.drivers import SyncDriver
 from sandboxres._runtime.target import ENDPOINT_VARIABLES
@@ -328,10 +331,12 @@ def _delete_by_name(embedded: Any) -> None:
     table, bucket, queue = (resource.create() for resource in resources)
     try:
         bucket.client.put_object(Bucket=bucket.name, Key="k", Body=b"x")
-        driver.run(delete_plan("table", table.name, {}))
-        driver.run(delete_plan("bucket", bucket.name, {}))
+        driver.run(TABLE.delete(TABLE.named(table.name), Progress(), 300.0))
+        driver.run(BUCKET.delete(BUCKET.named(bucket.name), Progress(), 300.0))
         assert queue.dead_letter is not None
-        driver.run(delete_plan("queue", queue.name, {"dead_letter_name": queue.dead_letter.name}))
+        driver.run(
+            QUEUE.delete(QueueFacts(queue.name, dead_letter=QueueFacts(queue.dead_letter.name)), Progress(), 300.0)
+        )
     finally:
         for resource in resources:  # already gone: each delete finds nothing and only updates the registry
             resource.delete()

@@ -7,7 +7,8 @@ from typing import Any
 import tenacity
 from botocore.exceptions import ClientError
 
-from sandboxres._engine.plans import UNSEEN_GRACE, not_found_policy
+from sandboxres._engine.plans import Progress, not_found_policy
+from sandboxres._engine.settings import UNSEEN_GRACE
 from sandboxres._engine.steps import RetryPolicy
 
 
@@ -25,9 +26,9 @@ def _stops(policy: RetryPolicy, code: str, elapsed: float) -> Any:
 
 
 def test_unseen_grace_applies_to_the_not_found_code_only() -> None:
-    base = RetryPolicy(racy=frozenset({"ResourceInUseException"}), deadline=5.0, racy_deadline=300.0)
-    facts = {"created": {"test_t_1"}}
-    policy = not_found_policy(base, "test_t_1", facts, "ResourceNotFoundException")
+    base = RetryPolicy(5.0, {"ResourceInUseException": 300.0})
+    progress = Progress(created={"test_t_1"})
+    policy = not_found_policy(base, "test_t_1", progress, "ResourceNotFoundException")
     assert not _stops(policy, "ResourceNotFoundException", UNSEEN_GRACE - 1)
     assert _stops(policy, "ResourceNotFoundException", UNSEEN_GRACE + 1), "not found is believed after the grace"
     assert not _stops(policy, "ResourceInUseException", UNSEEN_GRACE + 1), "in use keeps its own 300 s"
@@ -36,6 +37,6 @@ def test_unseen_grace_applies_to_the_not_found_code_only() -> None:
 
 def test_no_grace_for_a_resource_seen_ready_or_never_created() -> None:
     base = RetryPolicy(deadline=5.0)
-    seen = {"created": {"test_t_1"}, "confirmed": {"test_t_1"}}
+    seen = Progress(created={"test_t_1"}, confirmed={"test_t_1"})
     assert not_found_policy(base, "test_t_1", seen, "ResourceNotFoundException") is base
-    assert not_found_policy(base, "test_t_1", {}, "ResourceNotFoundException") is base
+    assert not_found_policy(base, "test_t_1", Progress(), "ResourceNotFoundException") is base

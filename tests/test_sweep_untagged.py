@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from sandboxres import SpecError, sweep
-from sandboxres._engine.naming import is_generated_bucket_name, make_name
+from sandboxres._kinds.bucket import BUCKET
 from tests.safety_fixtures import HeldRequest, child, child_env, holdings, make_bucket, moto_process, reset, script
 from tests.support.faultproxy import Rule
 
@@ -43,10 +43,10 @@ def emulator(upstream: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def test_exact_name_format() -> None:
-    assert is_generated_bucket_name(make_name("bucket", "uploads"))
-    assert is_generated_bucket_name(make_name("bucket", "x" * 80, scope="gw3"))
+    assert BUCKET.names.generated(BUCKET.new_name("uploads"))
+    assert BUCKET.names.generated(BUCKET.new_name("x" * 80, scope="gw3"))
     for foreign in ("test-foo", "test-foo-0123456789abcde", "test-foo-0123456789ABCDEF", "testx-0123456789abcdef"):
-        assert not is_generated_bucket_name(foreign), foreign
+        assert not BUCKET.names.generated(foreign), foreign
 
 
 def test_untagged_buckets_only_on_opt_in_only_ours_only_old(emulator: str) -> None:
@@ -57,13 +57,13 @@ def test_untagged_buckets_only_on_opt_in_only_ours_only_old(emulator: str) -> No
         long the sweeps take on a loaded machine (creation dates are truncated to whole seconds: a second off)."""
         return time.time() - started - 1.0
 
-    ours = make_name("bucket", "killed")
+    ours = BUCKET.new_name("killed")
     make_bucket(emulator, ours)
     make_bucket(emulator, "test-foo")  # a foreign look-alike: prefix, no tags, not our format
     tagged_foreign = "test-other-0123456789abcdef"  # our format, but someone's tags
     make_bucket(emulator, tagged_foreign, {"owner": "someone"})
     time.sleep(AGE + 1.1)
-    young = make_name("bucket", "young")  # ours by format, but could be a create in progress
+    young = BUCKET.new_name("young")  # ours by format, but could be a create in progress
     make_bucket(emulator, young)
 
     plain = sweep(older_than=limit(), kinds="bucket")
@@ -85,7 +85,7 @@ def test_untagged_buckets_only_on_opt_in_only_ours_only_old(emulator: str) -> No
 
 
 def test_cli_lists_untagged_apart(emulator: str) -> None:
-    ours = make_name("bucket", "killed")
+    ours = BUCKET.new_name("killed")
     make_bucket(emulator, ours)
     time.sleep(AGE + 1.1)
     args = [sys.executable, "-m", "sandboxres", "sweep", "--kind", "bucket", "--older-than", f"{AGE:g}s"]

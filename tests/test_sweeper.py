@@ -21,6 +21,9 @@ import pytest
 import sandboxres
 from sandboxres import ForeignResourceError, GuardError, SpecError, SweepReport, sweep
 from sandboxres._doors.sweep import SweepProgress, parse_age
+from sandboxres._kinds import KINDS
+from sandboxres._kinds.queue import QUEUE
+from sandboxres._kinds.table import TABLE
 from sandboxres._runtime.clients import active_target, client_pool
 from sandboxres._runtime.drivers import SyncDriver
 from sandboxres._safety.ownership import delete_owned, ownership
@@ -247,18 +250,18 @@ def test_delete_owned_refuses_untagged_and_unprefixed_before_any_delete_call(
     driver = SyncDriver(client_pool(active_target()))
 
     with pytest.raises(SpecError, match="lacks the table prefix"):
-        driver.run(delete_owned("table", "testing_tagged", {}))
+        driver.run(delete_owned(TABLE, TABLE.named("testing_tagged")))
     assert proxy.requests == []  # refused by name: not even a read
 
     for kind, name in (("table", "test_untagged"), ("queue", "test_untagged"), ("bucket", "test-untagged")):
         with pytest.raises(ForeignResourceError, match="sandboxres:managed=true"):
-            driver.run(delete_owned(kind, name, {}))  # type: ignore[arg-type]
+            driver.run(delete_owned(KINDS[kind], KINDS[kind].named(name)))
     assert [r.operation for r in proxy.requests if r.operation.startswith("Delete")] == []
     assert {"test_untagged", "test-untagged", "testing_tagged"} <= holdings(emulator).all()
 
     make_queue(emulator, "test_ours", library_tags("r", now_tag()))
-    assert driver.run(delete_owned("queue", "test_ours", {})) is True
-    assert driver.run(delete_owned("queue", "test_ours", {})) is False  # already gone
+    assert driver.run(delete_owned(QUEUE, QUEUE.named("test_ours"))) is True
+    assert driver.run(delete_owned(QUEUE, QUEUE.named("test_ours"))) is False  # already gone
 
 
 def test_ownership_needs_all_three_tags() -> None:

@@ -23,7 +23,10 @@ import pytest
 from sandboxres import aio
 from sandboxres._doors.sync import ephemeral_bucket, ephemeral_queue, ephemeral_table
 from sandboxres._engine.errors import SpecError
-from sandboxres._engine.specs import bucket_spec, call_spec, queue_spec, table_spec
+from sandboxres._engine.validation import call_spec
+from sandboxres._kinds.bucket import bucket_spec
+from sandboxres._kinds.queue import queue_spec
+from sandboxres._kinds.table import table_spec
 
 Scope = Literal["session", "package", "module", "class", "function"]
 Kind = Literal["table", "bucket", "queue"]

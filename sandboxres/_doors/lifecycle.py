@@ -1,27 +1,35 @@
-"""The state of one ephemeral resource, without I/O: names, tags, plans, keep decisions, error reporting.
+"""The state of one ephemeral resource, without I/O: names, tags, plans, keep decisions, error reporting; and the
+one description both front doors are generated from.
 
-:class:`ResourceLifecycle` is shared by the sync front door (``_ephemeral``) and the async one (``aio``); they
-only drive its plans and open SDK objects.
+:class:`ResourceLifecycle` is shared by the sync front door (``_doors.sync``) and the async one
+(``sandboxres.aio``); they only drive its plans and open SDK objects.
 """
 
 from __future__ import annotations
 
+import enum
+import functools
+import inspect
 import logging
 import os
 import time
-from collections.abc import Mapping
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import sandboxres._safety.registry as _registry
+from sandboxres._engine.classify import as_resource_error
 from sandboxres._engine.errors import CleanupError, attach_cleanup_failure
-from sandboxres._engine.handles import CLIENT_OF
-from sandboxres._engine.plans import create_plan, delete_plan, label_of, resource_tags, unseen_grace
+from sandboxres._engine.plans import Progress, label_of, resource_tags
 from sandboxres._engine.redaction import scrub_exception
-from sandboxres._engine.specs import QueueSpec, Spec
-from sandboxres._engine.steps import Plan, as_resource_error
+from sandboxres._engine.settings import unseen_grace
+from sandboxres._engine.steps import Plan
+from sandboxres._engine.validation import call_spec
+from sandboxres._kinds import AnyKind, Facts, Spec, kind_of
 from sandboxres._runtime.target import Target
 
 log = logging.getLogger("sandboxres")
+P = ParamSpec("P")
+D = TypeVar("D")
 
 
 def name_scope() -> str:
@@ -29,49 +37,66 @@ def name_scope() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
+class State(enum.Enum):
+    """Where a resource is in its life."""
+
+    NEW = "new"
+    CREATING = "creating"  # registered; its create plan runs (or was interrupted)
+    LIVE = "live"
+    KEPT = "kept"  # left in place on purpose (keep=True, SANDBOXRES_KEEP)
+    DELETED = "deleted"  # deleted, or nothing was ever sent
+
+
 class ResourceLifecycle:
     """One resource: new -> creating -> live -> deleted (or kept). Entering twice is an error."""
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        self.kind = spec.kind
-        self.state = "new"
-        self.name = ""
-        self.extra_names: dict[str, str] = {}
-        self.facts: dict[str, Any] = {}
-        self.progress: dict[str, set[str]] = {}
+        self.resource_kind: AnyKind = kind_of(spec)
+        self.kind = self.resource_kind.name
+        self.state = State.NEW
+        self.facts: Facts | None = None
+        self.progress = Progress()
         self.target: Target | None = None
         self._started = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.facts.name if self.facts is not None else ""
+
+    @property
+    def service(self) -> str:
+        return self.resource_kind.service
 
     @property
     def resource(self) -> str:
         return label_of(self.kind, self.name or "(unnamed)")
 
-    def begin(self, target: Target) -> Plan[dict[str, Any]]:
+    def begin(self, target: Target) -> Plan[Facts]:
         """Choose the names, register the resource (before any call) and return its create plan."""
-        if self.state != "new":
+        if self.state is not State.NEW:
             raise RuntimeError(
-                f"{self.resource} was already {self.state}: an ephemeral resource can be entered once; "
+                f"{self.resource} was already {self.state.value}: an ephemeral resource can be entered once; "
                 "call ephemeral_*() again for another"
             )
-        target.endpoint(CLIENT_OF[self.kind])  # an emulator target without this service: refused before any call
+        target.endpoint(self.service)  # an emulator target without this service: refused before any call
         unseen_grace()  # a bad SANDBOXRES_UNSEEN_GRACE: refused before anything is registered
-        scope = name_scope()
         self.target = target
-        self.name = self.spec.new_name(scope)
-        if isinstance(self.spec, QueueSpec) and self.spec.dead_letter is not None:
-            self.extra_names["dead_letter_name"] = self.spec.dead_letter_name(scope)
-        self.state = "creating"
+        self.facts = facts = self.resource_kind.expected(self.spec, name_scope())
+        self.state = State.CREATING
         self._started = time.monotonic()
         _registry.register(self)
-        tags = resource_tags(target.run_id)
-        return create_plan(self.spec, self.name, tags, target.region, self.extra_names, self.progress)
+        return self.resource_kind.create(self.spec, facts, resource_tags(target.run_id), target.region, self.progress)
 
-    def created(self, facts: Mapping[str, Any]) -> None:
-        self.facts = dict(facts)
-        self.state = "live"
-        _registry.count(created=self._queues_or_one(), ready_wait_seconds=time.monotonic() - self._started)
+    def created(self, facts: Facts) -> None:
+        self.facts = facts
+        self.state = State.LIVE
+        _registry.count(created=self._counted(), ready_wait_seconds=time.monotonic() - self._started)
         log.debug("%s is ready", self.resource)
+
+    def handle(self, client: Any, make_resource: Callable[[], Any]) -> Any:
+        """The handle of the live resource, on the SDK objects the front door opened."""
+        return self.resource_kind.handle(self.facts, client, make_resource)
 
     def keeps(self) -> bool:
         """Whether this resource is kept at the end (``keep=True`` or ``SANDBOXRES_KEEP=1``)."""
@@ -81,36 +106,41 @@ class ResourceLifecycle:
 
     def delete_plan(self) -> Plan[None] | None:
         """The delete plan, or None when there is nothing to delete (never begun, or kept)."""
-        if self.state in ("new", "deleted", "kept"):
+        if self.state in (State.NEW, State.DELETED, State.KEPT) or self.facts is None:
             return None
-        if self.state == "live" and self.keeps():
-            self.state = "kept"
+        if self.state is State.LIVE and self.keeps():
+            self.state = State.KEPT
             _registry.unregister(self)
-            _registry.count(kept=self._queues_or_one())
+            _registry.count(kept=self._counted())
             embedded = self.target is not None and self.target.kind == "embedded"
             then = " until the embedded emulator ends" if embedded else ": delete it yourself or sweep it"
             log.warning("keeping %s (keep=True or SANDBOXRES_KEEP=1)%s", self.resource, then)
             return None
-        if self.state == "creating" and not any(self.progress.get(stage) for stage in ("sent", "created")):
+        if self.state is State.CREATING and not self.progress.started():
             # No create call ever left (or each was answered with "nothing created": a permanent error, a
             # refused connection): nothing can exist, so there is nothing to delete and nothing to report.
             self.abandoned()
             return None
-        return delete_plan(self.kind, self.name, {**self.facts, **self.extra_names, **self.progress}, self.spec.timeout)
+        return self.resource_kind.delete(self.facts, self.progress, self.spec.timeout)
 
     def deleted(self) -> None:
-        self.state = "deleted"
+        self.state = State.DELETED
         _registry.unregister(self)
-        _registry.count(deleted=self._queues_or_one())
+        _registry.count(deleted=self._counted())
 
-    def _queues_or_one(self) -> int:
+    def _counted(self) -> int:
         """How many resources the counters see in this one: a queue with a dead-letter queue is two."""
-        return 2 if "dead_letter_name" in self.extra_names else 1
+        return self.resource_kind.count(self.facts) if self.facts is not None else 1
 
     def abandoned(self) -> None:
         """Nothing was ever sent for this resource (its clients could not be opened): forget it."""
-        self.state = "deleted"
+        self.state = State.DELETED
         _registry.unregister(self)
+
+    def nothing_sent(self, plan: Plan[None]) -> None:
+        """The front door failed before its first call: close the delete plan unrun and forget the resource."""
+        plan.close()
+        self.abandoned()
 
     def cleanup_failed(self, error: BaseException) -> CleanupError:
         """Record a failed deletion: the resource stays registered (an exit handler may try again)."""
@@ -151,3 +181,21 @@ def report_many(primary: BaseException | None, failures: list[CleanupError | Non
         return
     combined = errors[0] if len(errors) == 1 else CleanupError(f"{len(errors)} resources", errors)
     ResourceLifecycle.report(primary, combined)
+
+
+def front_door(
+    spec_factory: Callable[P, Spec], door: Callable[[Spec], D], name: str, module: str, returns: str
+) -> Callable[P, D]:
+    """A public ``ephemeral_*`` function of ``module`` with exactly the parameters of its spec factory: both front
+    doors are made here, from each kind's spec factory, so their names, parameters and checks cannot drift."""
+
+    @functools.wraps(spec_factory)
+    def make(*args: P.args, **kwargs: P.kwargs) -> D:
+        return door(call_spec(spec_factory, name, args, kwargs))
+
+    make.__name__ = make.__qualname__ = name
+    make.__module__ = module  # where users import it from
+    make.__signature__ = inspect.signature(spec_factory).replace(  # type: ignore[attr-defined]
+        return_annotation=returns
+    )
+    return make

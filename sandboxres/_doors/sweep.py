@@ -32,22 +32,22 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from sandboxres._engine.classify import error_code
 from sandboxres._engine.durations import check_duration
 from sandboxres._engine.errors import ConfigurationError, SpecError
-from sandboxres._engine.naming import BUCKET_PREFIX, QUEUE_PREFIX, Kind, is_generated_bucket_name
 from sandboxres._engine.redaction import redact, redact_url
-from sandboxres._engine.steps import Call, Plan, RetryPolicy, error_code
+from sandboxres._kinds import KIND_NAMES, KINDS, Listed
+from sandboxres._kinds.bucket import BUCKET
 from sandboxres._runtime.clients import active_target, client_pool
 from sandboxres._runtime.drivers import TABLE_SLOTS, SyncDriver
 from sandboxres._runtime.target import Target
-from sandboxres._safety.ownership import delete_owned, delete_untagged_bucket, looks_ours, ownership, read_tags
+from sandboxres._safety.ownership import delete_owned, delete_untagged_bucket, ownership
 
-KINDS: tuple[Kind, ...] = ("table", "bucket", "queue")
 DEFAULT_WORKERS = 8
-_LIST = RetryPolicy(deadline=120.0)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _AGE_RE = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 
+Kind = str  # a name of sandboxres._kinds.KINDS: "table", "bucket", "queue"
 Status = Literal["would delete", "deleted", "gone", "failed"]
 
 
@@ -164,69 +164,14 @@ def parse_age(value: str | float | timedelta | None) -> float | None:
 
 def _check_kinds(kinds: Iterable[str] | None) -> list[Kind]:
     if kinds is None:
-        return list(KINDS)
+        return list(KIND_NAMES)
     if isinstance(kinds, str):
         kinds = [kinds]
     chosen = list(dict.fromkeys(kinds))
-    unknown = [k for k in chosen if k not in KINDS]
+    unknown = [k for k in chosen if k not in KIND_NAMES]
     if unknown or not chosen:
-        raise SpecError(f"kinds must be among table, bucket, queue, got {list(kinds)!r}")
-    return chosen  # type: ignore[return-value]
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Listing (every page), as plans
-
-
-def list_tables() -> Plan[list[tuple[str, dict[str, Any]]]]:
-    names: list[tuple[str, dict[str, Any]]] = []
-    params: dict[str, Any] = {}
-    while True:
-        page = yield Call("dynamodb", "list_tables", params, _LIST)
-        names.extend((name, {}) for name in page.get("TableNames", []))
-        last = page.get("LastEvaluatedTableName")
-        if not last:
-            return names
-        params = {"ExclusiveStartTableName": last}
-
-
-def list_buckets() -> Plan[list[tuple[str, dict[str, Any]]]]:
-    names: list[tuple[str, dict[str, Any]]] = []
-    params: dict[str, Any] = {"Prefix": BUCKET_PREFIX}
-    while True:
-        page = yield Call("s3", "list_buckets", params, _LIST)
-        for bucket in page.get("Buckets", []):
-            names.append(
-                (bucket["Name"], {"region": bucket.get("BucketRegion"), "creation_date": bucket.get("CreationDate")})
-            )
-        token = page.get("ContinuationToken")
-        if not token:
-            return names
-        params = {"Prefix": BUCKET_PREFIX, "ContinuationToken": token}
-
-
-def list_queues() -> Plan[list[tuple[str, dict[str, Any]]]]:
-    found: list[tuple[str, dict[str, Any]]] = []
-    params: dict[str, Any] = {"QueueNamePrefix": QUEUE_PREFIX, "MaxResults": 1000}
-    while True:
-        page = yield Call("sqs", "list_queues", params, _LIST)
-        for url in page.get("QueueUrls", []):
-            found.append((url.rstrip("/").rsplit("/", 1)[-1], {"url": url}))
-        token = page.get("NextToken")
-        if not token:
-            return found
-        params = {"QueueNamePrefix": QUEUE_PREFIX, "MaxResults": 1000, "NextToken": token}
-
-
-def listing(kind: Kind) -> Plan[list[tuple[str, dict[str, Any]]]]:
-    """(name, facts) of every resource of ``kind`` whose name has the library's prefix, all pages."""
-    if kind == "table":
-        found = yield from list_tables()
-    elif kind == "bucket":
-        found = yield from list_buckets()
-    else:
-        found = yield from list_queues()
-    return [(name, facts) for name, facts in found if looks_ours(kind, name)]
+        raise SpecError(f"kinds must be among {', '.join(KIND_NAMES)}, got {list(kinds)!r}")
+    return chosen
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -250,9 +195,8 @@ def _age(created: datetime, now: datetime) -> float:
     return max(0.0, (now - created).total_seconds())
 
 
-def _other_region(facts: dict[str, Any], target: Target) -> bool:
-    region = facts.get("region")
-    return bool(region and target.region and region != target.region)
+def _other_region(listed: Listed, target: Target) -> bool:
+    return bool(listed.region and target.region and listed.region != target.region)
 
 
 _WORKER_SUFFIX = re.compile(r"-gw\d+$")
@@ -305,29 +249,30 @@ def sweep(
     tell = _Progress(progress)
     now = datetime.now(timezone.utc)
 
-    candidates: list[tuple[Kind, str, dict[str, Any]]] = []
+    candidates: list[tuple[Kind, Listed]] = []
     for kind in chosen:
         try:
-            found = driver.run(listing(kind))
+            found = driver.run(KINDS[kind].listing())
         except Exception as exc:
             report.errors.append(f"listing {kind}s failed: {_describe(exc)}")
             continue
-        candidates.extend((kind, name, facts) for name, facts in found)
+        candidates.extend((kind, listed) for listed in found)
         tell(SweepProgress("list", len(candidates), len(candidates), kind))
 
-    def inspect(item: tuple[Kind, str, dict[str, Any]]) -> SweptResource | Ignored | str | None:
-        kind, name, facts = item
-        if _other_region(facts, target):
-            return Ignored(kind, name, f"in region {facts['region']}, not {target.region}")
+    def inspect(item: tuple[Kind, Listed]) -> SweptResource | Ignored | str | None:
+        kind, listed = item
+        name = listed.facts.name
+        if _other_region(listed, target):
+            return Ignored(kind, name, f"in region {listed.region}, not {target.region}")
         try:
-            tags = driver.run(read_tags(kind, name, facts))
+            tags = driver.run(KINDS[kind].read_tags(listed.facts))
         except Exception as exc:
             return f"reading the tags of {kind} {name} failed: {_describe(exc)}"
         if tags is None:
             return None  # gone meanwhile
         verdict = ownership(tags)
         if not verdict.ours and not tags and include_untagged and kind == "bucket" and run_id is None:
-            return _untagged_bucket(name, facts, age_limit or 0.0, now)
+            return _untagged_bucket(listed, age_limit or 0.0, now)
         if not verdict.ours or verdict.created_at is None or verdict.run_id is None:
             return Ignored(kind, name, f"not the library's: {verdict.problem}")
         age = _age(verdict.created_at, now)
@@ -338,10 +283,10 @@ def sweep(
         created = verdict.created_at.isoformat().replace("+00:00", "Z")
         return SweptResource(kind, name, verdict.run_id, created, round(age, 1))
 
-    facts_of = {(kind, name): facts for kind, name, facts in candidates}
+    facts_of = {(kind, listed.facts.name): listed.facts for kind, listed in candidates}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandboxres-sweep") as pool:
         for done, outcome in enumerate(pool.map(inspect, candidates), start=1):
-            kind, name, _ = candidates[done - 1]
+            kind, name = candidates[done - 1][0], candidates[done - 1][1].facts.name
             if isinstance(outcome, SweptResource):
                 (report.untagged if outcome.untagged else report.resources).append(outcome)
             elif isinstance(outcome, Ignored):
@@ -355,13 +300,14 @@ def sweep(
 
         def delete(resource: SweptResource) -> SweptResource:
             facts = facts_of[(resource.kind, resource.name)]
-            slot = TABLE_SLOTS.hold() if resource.kind == "table" else contextlib.nullcontext()
+            kind = KINDS[resource.kind]
+            slot = TABLE_SLOTS.hold() if kind.bounded else contextlib.nullcontext()
             try:
                 with slot:
                     if resource.untagged:
-                        existed = driver.run(delete_untagged_bucket(resource.name, facts))
+                        existed = driver.run(delete_untagged_bucket(facts))
                     else:
-                        existed = driver.run(delete_owned(resource.kind, resource.name, facts))
+                        existed = driver.run(delete_owned(kind, facts))
                 resource.status = "deleted" if existed else "gone"
             except Exception as exc:
                 resource.status, resource.error = "failed", _describe(exc)
@@ -373,7 +319,6 @@ def sweep(
     return report
 
 
-_SERVICE_OF: dict[Kind, str] = {"table": "dynamodb", "bucket": "s3", "queue": "sqs"}
 CONNECT_SECONDS = 3.0
 
 
@@ -382,7 +327,7 @@ def _check_reachable(target: Target, kinds: Sequence[Kind]) -> None:
     listings would otherwise retry it until their deadline."""
     if target.kind == "aws":
         return
-    for url in dict.fromkeys(target.endpoints.get(_SERVICE_OF[kind]) or "" for kind in kinds):
+    for url in dict.fromkeys(target.endpoints.get(KINDS[kind].service) or "" for kind in kinds):
         split = urlsplit(url)
         if not split.hostname:
             continue
@@ -396,11 +341,12 @@ def _check_reachable(target: Target, kinds: Sequence[Kind]) -> None:
             ) from None
 
 
-def _untagged_bucket(name: str, facts: dict[str, Any], age_limit: float, now: datetime) -> SweptResource | Ignored:
+def _untagged_bucket(listed: Listed, age_limit: float, now: datetime) -> SweptResource | Ignored:
     """An untagged bucket with the prefix: a candidate only in our exact name format and old enough."""
-    if not is_generated_bucket_name(name):
+    name = listed.facts.name
+    if not BUCKET.names.generated(name):
         return Ignored("bucket", name, "not the library's: no tags, and not its exact name format")
-    created = facts.get("creation_date")
+    created = listed.created
     if not isinstance(created, datetime):
         return Ignored("bucket", name, "not the library's: no tags, and no creation date to judge its age")
     if created.tzinfo is None:

@@ -6,17 +6,17 @@ Each context manager also offers ``create()`` / ``delete()`` for frameworks that
 from __future__ import annotations
 
 import contextlib
-import functools
-import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sandboxres._doors.lifecycle import ResourceLifecycle, report_many
+from sandboxres._doors.lifecycle import ResourceLifecycle, front_door, report_many
 from sandboxres._engine.errors import CleanupError
-from sandboxres._engine.handles import CLIENT_OF, RESOURCE_OF, BucketHandle, QueueHandle, TableHandle, build_handle
-from sandboxres._engine.specs import Spec, bucket_spec, call_spec, queue_spec, table_spec
+from sandboxres._kinds import Spec
+from sandboxres._kinds.bucket import BucketHandle, bucket_spec
+from sandboxres._kinds.queue import QueueHandle, queue_spec
+from sandboxres._kinds.table import TableHandle, table_spec
 from sandboxres._runtime.clients import active_target, client_pool
 from sandboxres._runtime.drivers import TABLE_SLOTS, SyncDriver
 from sandboxres._safety.interrupts import armed
@@ -37,7 +37,6 @@ else:
     SyncQueueHandle = QueueHandle
 
 H = TypeVar("H")
-P = ParamSpec("P")
 
 
 def guard_target(target: Any) -> None:
@@ -61,10 +60,10 @@ class Ephemeral(Generic[H]):
         self._driver: SyncDriver | None = None
 
     def __repr__(self) -> str:
-        return f"<Ephemeral {self.lifecycle.resource} {self.lifecycle.state}>"
+        return f"<Ephemeral {self.lifecycle.resource} {self.lifecycle.state.value}>"
 
     def _slot(self) -> contextlib.AbstractContextManager[None]:
-        return TABLE_SLOTS.hold() if self.lifecycle.kind == "table" else contextlib.nullcontext()
+        return TABLE_SLOTS.hold() if self.lifecycle.resource_kind.bounded else contextlib.nullcontext()
 
     def create(self) -> H:
         """Create the resource, wait until it is usable, and return its handle."""
@@ -79,13 +78,15 @@ class Ephemeral(Generic[H]):
         except BaseException as exc:
             self.lifecycle.create_failed(exc, self._delete_now())
         self.lifecycle.created(facts)
-        kind, name = self.lifecycle.kind, self.lifecycle.name
+        made_by, name = self.lifecycle.resource_kind.resource, self.lifecycle.name
 
         def make_resource() -> Any:
-            service, factory = RESOURCE_OF[kind]
+            if made_by is None:
+                raise AttributeError(f"{self.lifecycle.kind} handles have no resource object")
+            service, factory = made_by
             return getattr(pool.resource(service), factory)(name)
 
-        self.handle = build_handle(kind, name, facts, pool.client(CLIENT_OF[kind]), make_resource)
+        self.handle = self.lifecycle.handle(pool.client(self.lifecycle.service), make_resource)
         return self.handle
 
     def _delete_now(self) -> CleanupError | None:
@@ -93,8 +94,7 @@ class Ephemeral(Generic[H]):
         if plan is None:
             return None
         if self._driver is None:  # failed before its first call: nothing can exist
-            plan.close()
-            self.lifecycle.abandoned()
+            self.lifecycle.nothing_sent(plan)
             return None
         try:
             with self._slot():
@@ -117,24 +117,15 @@ class Ephemeral(Generic[H]):
         self.lifecycle.report(exc, self._delete_now())
 
 
-def _front_door(spec_factory: Callable[P, Spec], handle: type[H], name: str) -> Callable[P, Ephemeral[H]]:
-    """A public ``ephemeral_*`` function with exactly the parameters of its spec factory."""
-
-    @functools.wraps(spec_factory)
-    def door(*args: P.args, **kwargs: P.kwargs) -> Ephemeral[H]:
-        return Ephemeral(call_spec(spec_factory, name, args, kwargs))
-
-    door.__name__ = door.__qualname__ = name
-    door.__module__ = "sandboxres"  # where users import it from
-    door.__signature__ = inspect.signature(spec_factory).replace(  # type: ignore[attr-defined]
-        return_annotation=f"Ephemeral[{handle.__name__}]"
-    )
-    return door
-
-
-ephemeral_table = _front_door(table_spec, SyncTableHandle, "ephemeral_table")
-ephemeral_bucket = _front_door(bucket_spec, SyncBucketHandle, "ephemeral_bucket")
-ephemeral_queue = _front_door(queue_spec, SyncQueueHandle, "ephemeral_queue")
+ephemeral_table = front_door(
+    table_spec, Ephemeral[SyncTableHandle], "ephemeral_table", "sandboxres", "Ephemeral[TableHandle]"
+)
+ephemeral_bucket = front_door(
+    bucket_spec, Ephemeral[SyncBucketHandle], "ephemeral_bucket", "sandboxres", "Ephemeral[BucketHandle]"
+)
+ephemeral_queue = front_door(
+    queue_spec, Ephemeral[SyncQueueHandle], "ephemeral_queue", "sandboxres", "Ephemeral[QueueHandle]"
+)
 
 
 @contextlib.contextmanager

@@ -1,185 +1,67 @@
-"""The vocabulary of lifecycle plans, and the one place where errors are classified and retries decided.
+"""The vocabulary of lifecycle plans: steps, what their errors mean, and how long each is retried.
 
-A plan (see ``_plans``) is a generator that yields :class:`Call` and :class:`Poll` steps and receives each
-step's result (or has its exception thrown in). Drivers (``_drivers``) perform the steps with boto3 or aioboto3;
-the retry and polling policy of every step is built here, as tenacity keyword arguments both drivers pass
-unchanged to ``tenacity.Retrying`` / ``tenacity.AsyncRetrying``.
-
-Error classes:
-- transient: throttling, 5xx, connection failures, LimitExceededException "simultaneously": always retried;
-- racy: lifecycle races a given step expects (ResourceInUseException on DeleteTable, OperationAborted,
-  NoSuchBucket right after CreateBucket, QueueDeletedRecently...): retried only by steps that list them;
-- permanent: everything else (validation, access denied, quotas): never retried.
+A plan (the ``plans`` of each kind in ``sandboxres._kinds``) is a generator that yields :class:`Call` and
+:class:`Poll` steps and receives each step's result (or has its exception thrown in). The drivers
+(``sandboxres._runtime.drivers``) perform the steps with boto3 or aioboto3; the retry and polling policy of
+every step is built here, as tenacity keyword arguments both drivers pass unchanged to ``tenacity.Retrying`` /
+``tenacity.AsyncRetrying``. Which errors are transient, racy or permanent is decided in ``classify``.
 """
 
 from __future__ import annotations
 
-import errno
+import enum
 import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 
-from botocore.exceptions import ClientError, ConnectionError, ConnectTimeoutError, HTTPClientError
+from botocore.exceptions import ClientError
 
-from sandboxres._engine.errors import (
-    AWSCallError,
-    EndpointUnreachableError,
-    QuotaError,
-    ReadinessTimeoutError,
-    ResourceError,
-)
+from sandboxres._engine.classify import error_code, http_status, is_transient
+from sandboxres._engine.errors import ReadinessTimeoutError
 
 if TYPE_CHECKING:
     import tenacity
 
 T = TypeVar("T")
 
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-        "InternalError",
-        "InternalFailure",
-        "ServiceUnavailable",
-    }
-)
-
-# Legacy SQS codes (real AWS puts the modelled name in QueryErrorCode; emulators vary).
-_SQS_LEGACY = {
-    "AWS.SimpleQueueService.NonExistentQueue": "QueueDoesNotExist",
-    "AWS.SimpleQueueService.QueueDeletedRecently": "QueueDeletedRecently",
-    "AWS.SimpleQueueService.PurgeQueueInProgress": "PurgeQueueInProgress",
-}
-
-
-def error_code(exc: BaseException) -> str:
-    """The modelled error code of a botocore ClientError (QueryErrorCode first), else the class name."""
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        code = str(err.get("QueryErrorCode") or err.get("Code") or "")
-        return _SQS_LEGACY.get(code, code)
-    return type(exc).__name__
-
-
-def error_message(exc: BaseException) -> str:
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Message") or exc)
-    return str(exc)
-
-
-def http_status(exc: BaseException) -> int:
-    if isinstance(exc, ClientError):
-        return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-    return 0
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    """``exc``, the error botocore wrapped in it (``kwargs['error']``) and its chained causes."""
-    seen: list[BaseException] = []
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        item = todo.pop()
-        if item is None or any(item is s for s in seen) or len(seen) > 20:
-            continue
-        seen.append(item)
-        wrapped = getattr(item, "kwargs", {}).get("error") if isinstance(getattr(item, "kwargs", None), dict) else None
-        todo.extend([wrapped if isinstance(wrapped, BaseException) else None, item.__cause__, item.__context__])
-    return seen
-
-
-def is_refused(exc: BaseException) -> bool:
-    """True when the connection was refused: nothing listens at the endpoint, and the request was never sent."""
-    if isinstance(exc, EndpointUnreachableError):
-        return True
-    if not isinstance(exc, ConnectionError):
-        return False
-    for cause in _causes(exc):
-        if isinstance(cause, ConnectionRefusedError):
-            return True
-        if isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED:
-            return True
-    text = str(exc).lower()
-    return "connection refused" in text or "connect call failed" in text
-
-
-def never_sent(exc: BaseException) -> bool:
-    """True when ``exc`` proves the request never reached the server (refused, or no connection in time)."""
-    return is_refused(exc) or isinstance(exc, ConnectTimeoutError)
-
-
-def answered_without_effect(exc: BaseException) -> bool:
-    """True when a create call's final error proves it created nothing: the server answered with a permanent
-    error, or the request never left. A lost answer (timeout, reset), a 5xx or an interruption prove nothing."""
-    if isinstance(exc, ClientError):
-        return not is_transient(exc) and http_status(exc) < 500
-    return never_sent(exc)
-
-
-def quota_of(exc: BaseException) -> str | None:
-    """The account quota a ClientError says is reached (never retried), or None."""
-    if not isinstance(exc, ClientError):
-        return None
-    code = error_code(exc)
-    if code == "LimitExceededException" and "simultaneous" not in error_message(exc).lower():
-        return "DynamoDB table quota (tables per account and Region, 2,500 by default)"
-    if code == "TooManyBuckets":
-        return "S3 bucket quota (buckets per account, 10,000 by default)"
-    return None
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True for failures that any call may simply retry."""
-    if isinstance(exc, (ConnectionError, HTTPClientError)):
-        return True
-    if not isinstance(exc, ClientError):
-        return False
-    code = error_code(exc)
-    if code in THROTTLING_CODES:
-        return True
-    if code == "LimitExceededException":
-        # The same code means "too many table operations at once" (retry) or the table quota (never retry).
-        return "simultaneous" in error_message(exc).lower()
-    # 501 Not Implemented is an answer, not an outage: retrying it only waits out the deadline.
-    return http_status(exc) >= 500 and http_status(exc) != 501
-
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """What a call retries besides transient failures (``racy`` codes), and for how long.
+    """What a call retries besides transient failures, and for how long: one deadline per error code.
 
-    ``racy_deadline``, when set, lets the racy codes be retried longer than ``deadline``: a delete that meets a
-    resource still being created must wait for it, however short the resource's own timeout, or leak it.
-    ``code_deadlines`` gives single racy codes a deadline of their own (it wins over ``racy_deadline``).
+    ``deadline`` bounds the retries of transient failures (throttling, 5xx, lost connections). ``racy`` maps the
+    racy error codes this call expects to how long each is retried: ``None`` means as long as ``deadline``; a
+    number of its own lets a code outlast it (a delete that meets a table still CREATING must wait for it,
+    however short the resource's own timeout, or leak it).
     """
 
-    racy: frozenset[str] = frozenset()
     deadline: float = 120.0
-    racy_deadline: float | None = None
-    code_deadlines: tuple[tuple[str, float], ...] = ()
+    racy: Mapping[str, float | None] = field(default_factory=dict)
+
+    def retrying_also(self, code: str, seconds: float | None = None) -> RetryPolicy:
+        """This policy, also retrying ``code`` (for ``seconds``, or as long as ``deadline``)."""
+        return RetryPolicy(self.deadline, {**self.racy, code: seconds})
+
+    def cut_to(self, timeout: float) -> RetryPolicy:
+        """This policy with ``deadline`` cut to ``timeout``; codes with a deadline of their own keep it."""
+        return RetryPolicy(min(self.deadline, timeout), self.racy)
 
     def should_retry(self, exc: BaseException) -> bool:
         return is_transient(exc) or (isinstance(exc, ClientError) and error_code(exc) in self.racy)
 
+    def limit(self, exc: BaseException | None) -> float:
+        """How long a call whose last error was ``exc`` may go on retrying."""
+        if isinstance(exc, ClientError) and not is_transient(exc):
+            own = self.racy.get(error_code(exc))
+            if own is not None:
+                return own
+        return self.deadline
+
     def stop(self, state: tenacity.RetryCallState) -> bool:
-        """tenacity's stop condition: past ``deadline``, or past ``racy_deadline`` when the last error is racy."""
+        """tenacity's stop condition: past the deadline of the last error."""
         exc = state.outcome.exception() if state.outcome else None
-        limit = self.deadline
-        if isinstance(exc, ClientError) and error_code(exc) in self.racy and not is_transient(exc):
-            own = dict(self.code_deadlines).get(error_code(exc))
-            limit = own if own is not None else self.racy_deadline if self.racy_deadline is not None else limit
-        return (state.seconds_since_start or 0.0) >= limit
+        return (state.seconds_since_start or 0.0) >= self.limit(exc)
 
 
 def retry_wait() -> Any:
@@ -232,21 +114,30 @@ class NotReady(Exception):
         self.status = status
 
 
+class Outcome(enum.Enum):
+    """What an error code means for a :class:`Poll`."""
+
+    NOT_READY = "not ready"  # keep polling
+    DONE = "done"  # the step is over and returns None (ResourceNotFoundException while waiting for a deletion)
+
+
+ErrorMeaning = Union[Outcome, Callable[[BaseException], BaseException]]  # noqa: UP007 - evaluated on 3.10
+
+
 @dataclass(frozen=True)
 class Poll:
     """Repeat ``call`` until ``judge`` accepts the response, under a deadline.
 
     ``judge(response)`` returns the value of the step or raises :class:`NotReady`. ``when_error`` maps error
-    codes to what they mean for this poll: ``"not ready"`` (keep polling), ``"done"`` (the step is over and
-    returns None; for example ResourceNotFoundException while waiting for a deletion), or an exception
-    factory for errors that must stop the poll with a specific error.
+    codes (or HTTP statuses) to what they mean for this poll: an :class:`Outcome`, or an exception factory for
+    errors that must stop the poll with a specific error.
     """
 
     call: Call
     judge: Callable[[Any], Any]
     resource: str
     timeout: float
-    when_error: Mapping[str, str | Callable[[BaseException], BaseException]] = field(default_factory=dict)
+    when_error: Mapping[str, ErrorMeaning] = field(default_factory=dict)
     known: Any = None
 
     def first(self, attempt: Any) -> tuple[Any, None] | None:
@@ -260,11 +151,11 @@ class Poll:
         if error is None:
             return self.judge(response)
         meaning = self.when_error.get(error_code(error)) or self.when_error.get(str(http_status(error)))
-        if meaning == "not ready":
+        if meaning is Outcome.NOT_READY:
             raise NotReady(error_code(error))
-        if meaning == "done":
+        if meaning is Outcome.DONE:
             return None
-        if callable(meaning):
+        if meaning is not None:
             raise meaning(error) from error
         raise error
 
@@ -292,18 +183,3 @@ class Poll:
 
 Step = Call | Poll
 Plan = Generator[Step, Any, T]
-
-
-def as_resource_error(exc: BaseException, resource: str, operation: str = "") -> BaseException:
-    """Wrap a botocore error in AWSCallError naming the resource; leave other exceptions alone."""
-    if isinstance(exc, ResourceError):
-        return exc
-    if isinstance(exc, ClientError):
-        op = operation or str(exc.operation_name)
-        quota = quota_of(exc)
-        if quota is not None:
-            return QuotaError(resource, op, error_code(exc), quota)
-        return AWSCallError(resource, op, error_code(exc), error_message(exc))
-    if isinstance(exc, (ConnectionError, HTTPClientError)):
-        return AWSCallError(resource, operation or "call", type(exc).__name__, str(exc))
-    return exc

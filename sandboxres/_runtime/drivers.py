@@ -13,8 +13,9 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Protocol, TypeVar
 
+from sandboxres._engine.classify import is_refused
 from sandboxres._engine.errors import EndpointUnreachableError
-from sandboxres._engine.steps import Call, Plan, Poll, Step, is_refused
+from sandboxres._engine.steps import Call, Plan, Poll, Step
 
 T = TypeVar("T")
 

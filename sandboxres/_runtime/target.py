@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, fields
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from sandboxres._engine.durations import check_duration
 from sandboxres._engine.errors import ConfigurationError
 from sandboxres._engine.redaction import redact, redact_url
+from sandboxres._engine.settings import timeout_from_env
 
 TargetKind = Literal["embedded", "emulator", "aws"]
 Service = Literal["dynamodb", "dynamodbstreams", "s3", "sqs", "sts"]
@@ -378,17 +378,3 @@ def resolve_target(environ: Mapping[str, str] | None = None, *, sdk_region: str 
         credentials=credentials,
         sources=sources,
     )
-
-
-def timeout_from_env(kind: str, default: float, environ: Mapping[str, str] | None = None) -> float:
-    """The readiness deadline for ``kind`` from ``SANDBOXRES_<KIND>_TIMEOUT`` (seconds), else ``default``."""
-    environ = os.environ if environ is None else environ
-    name = f"SANDBOXRES_{kind.upper()}_TIMEOUT"
-    raw = environ.get(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name}={raw!r} is not a number of seconds") from None
-    return check_duration(name, value, error=ConfigurationError)

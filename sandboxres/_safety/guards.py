@@ -36,9 +36,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from sandboxres._engine.classify import error_code, error_message
 from sandboxres._engine.errors import GuardError
 from sandboxres._engine.redaction import remember
-from sandboxres._engine.steps import error_code, error_message
 from sandboxres._runtime.clients import USER_AGENT, client_kwargs, session_kwargs
 from sandboxres._runtime.target import ENDPOINT_VARIABLES, Target
 

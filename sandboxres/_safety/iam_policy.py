@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sandboxres._engine.errors import SpecError
-from sandboxres._engine.naming import BUCKET_PREFIX, QUEUE_PREFIX, TABLE_PREFIX
+from sandboxres._kinds.bucket import BUCKET_PREFIX
+from sandboxres._kinds.queue import QUEUE_PREFIX
+from sandboxres._kinds.table import TABLE_PREFIX
 
 ResourceKind = Literal["table", "index", "stream", "bucket", "object", "queue", "*"]
 PolicyService = Literal["dynamodb", "s3", "sqs"]

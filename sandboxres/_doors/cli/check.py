@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandboxres._doors.lifecycle import State
 from sandboxres._doors.sync import Ephemeral, ephemeral_bucket, ephemeral_queue, ephemeral_table
 from sandboxres._engine.errors import SandboxresError
 from sandboxres._engine.redaction import redact, redact_url
@@ -75,7 +76,7 @@ def check_kind(kind: str) -> KindResult:
         finally:
             started = time.perf_counter()
             resource.delete()
-            if resource.lifecycle.state == "kept":  # SANDBOXRES_KEEP: nothing was deleted
+            if resource.lifecycle.state is State.KEPT:  # SANDBOXRES_KEEP: nothing was deleted
                 result.kept = True
             else:
                 result.delete_s = time.perf_counter() - started

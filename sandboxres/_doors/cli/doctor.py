@@ -31,14 +31,16 @@ from botocore.config import Config
 from sandboxres._doors.cli.check import CHECKS, check_kind
 from sandboxres._doors.cli.env import redact
 from sandboxres._doors.sync import guard_target
+from sandboxres._engine.classify import error_code, error_message
 from sandboxres._engine.durations import check_duration
 from sandboxres._engine.errors import ConfigurationError
-from sandboxres._engine.naming import QUEUE_PREFIX, make_name
-from sandboxres._engine.steps import error_code, error_message
+from sandboxres._kinds import KINDS
+from sandboxres._kinds.bucket import BUCKET
+from sandboxres._kinds.queue import QUEUE_PREFIX
 from sandboxres._runtime.clients import active_target, client_kwargs, sdk_session, session_kwargs
 from sandboxres._runtime.target import Target
 
-SERVICE_OF_KIND = {"table": "dynamodb", "bucket": "s3", "queue": "sqs"}
+SERVICE_OF_KIND = {name: kind.service for name, kind in KINDS.items()}
 _ENDPOINT_VAR = {"dynamodb": "AWS_ENDPOINT_URL_DYNAMODB", "s3": "AWS_ENDPOINT_URL_S3", "sqs": "AWS_ENDPOINT_URL_SQS"}
 
 
@@ -51,7 +53,7 @@ def _probe_s3(client: Any) -> Any:
     means that policy is missing.
     """
     try:
-        return client.get_bucket_location(Bucket=make_name("bucket", "doctor"))
+        return client.get_bucket_location(Bucket=BUCKET.names.make("doctor"))
     except Exception as exc:
         if error_code(exc) == "NoSuchBucket":
             return None

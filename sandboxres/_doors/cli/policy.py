@@ -10,7 +10,9 @@ import argparse
 import json
 from typing import Any
 
-from sandboxres._engine.naming import BUCKET_PREFIX, QUEUE_PREFIX, TABLE_PREFIX
+from sandboxres._kinds.bucket import BUCKET_PREFIX
+from sandboxres._kinds.queue import QUEUE_PREFIX
+from sandboxres._kinds.table import TABLE_PREFIX
 from sandboxres._safety.iam_policy import PARTITIONS, POLICY_SERVICES, build_policy
 
 

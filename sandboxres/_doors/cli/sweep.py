@@ -13,8 +13,9 @@ import sys
 import time
 from typing import Any
 
-from sandboxres._doors.sweep import KINDS, SweepProgress, SweepReport, sweep
+from sandboxres._doors.sweep import SweepProgress, SweepReport, sweep
 from sandboxres._engine.errors import ConfigurationError, GuardError, SpecError
+from sandboxres._kinds import KIND_NAMES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PROGRESS_EVERY_SECONDS = 1.0
@@ -125,7 +126,7 @@ def register(verbs: Any) -> None:
     )
     parser.add_argument("--older-than", metavar="AGE", help="only resources at least this old: 0s, 30m, 2h, 7d")
     parser.add_argument("--run-id", metavar="ID", help="only resources of this run (tag sandboxres:run-id)")
-    parser.add_argument("--kind", action="append", choices=KINDS, help="table, bucket or queue (repeatable)")
+    parser.add_argument("--kind", action="append", choices=KIND_NAMES, help=f"{', '.join(KIND_NAMES)} (repeatable)")
     parser.add_argument("--yes", action="store_true", help="delete them (default: only list what would go)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(

@@ -1,0 +1,113 @@
+"""What every resource kind provides, so that the rest of the library iterates kinds instead of naming them.
+
+A kind (``sandboxres._kinds.table``, ``.bucket``, ``.queue``) is one :class:`ResourceKind` object holding all
+that is particular to it: its spec, names, create/ready/delete plans, tag reading (the ownership check), listing
+(the sweeper), handle, and the SDK services it needs. It is registered in ``sandboxres._kinds.KINDS``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sandboxres._engine.naming import NameRules
+from sandboxres._engine.plans import Progress
+from sandboxres._engine.steps import Plan
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What every resource spec has: the kind, a label, its readiness deadline and whether to keep it."""
+
+    kind: str = field(init=False)
+    label: str
+    timeout: float
+    keep: bool | None
+
+
+@dataclass
+class Facts:
+    """What is known of one resource: its name, and what its create call and readiness probes told."""
+
+    name: str
+
+
+SpecT = TypeVar("SpecT", bound=Spec)
+FactsT = TypeVar("FactsT", bound=Facts)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A resource a listing found (with the library's prefix), and what the listing told of it."""
+
+    facts: Facts
+    region: str | None = None
+    created: datetime | None = None  # the service's creation time, where the listing gives it (S3)
+
+
+class ResourceKind(ABC, Generic[SpecT, FactsT]):
+    """One kind of resource. Subclasses set the class attributes and write the plans."""
+
+    name: ClassVar[str]
+    service: ClassVar[str]  # the SDK service of its client (and of its lifecycle calls)
+    names: ClassVar[NameRules]
+    default_timeout: ClassVar[float]  # readiness deadline unless timeout= or SANDBOXRES_<KIND>_TIMEOUT
+    resource: ClassVar[tuple[str, str] | None] = None  # (service, factory) of the handle's resource object
+    bounded: ClassVar[bool] = False  # creates and deletes hold a slot of the process-wide table-operation bound
+    spec_factory: ClassVar[Callable[..., Any]]
+
+    def services(self, spec: SpecT) -> tuple[str, ...]:
+        """The SDK services the create plan of ``spec`` calls."""
+        return (self.service,)
+
+    @abstractmethod
+    def expected(self, spec: SpecT, scope: str) -> FactsT:
+        """New unique names for ``spec`` (``scope``: the pytest-xdist worker id), before anything is sent."""
+
+    @abstractmethod
+    def named(self, name: str) -> FactsT:
+        """What is known of a resource found by name alone."""
+
+    @abstractmethod
+    def create(
+        self, spec: SpecT, facts: FactsT, tags: Mapping[str, str], region: str | None, progress: Progress
+    ) -> Plan[FactsT]:
+        """Create, wait until usable, configure; fills in ``facts`` and returns them."""
+
+    @abstractmethod
+    def delete(self, facts: FactsT, progress: Progress, timeout: float) -> Plan[None]:
+        """Delete by name (and by what ``facts`` knew); no step retries or waits beyond ``timeout``."""
+
+    @abstractmethod
+    def read_tags(self, facts: FactsT) -> Plan[dict[str, str] | None]:
+        """The resource's tags (``{}`` when it has none), or None when it does not exist (anymore)."""
+
+    @abstractmethod
+    def listing(self) -> Plan[list[Listed]]:
+        """Every resource of this kind whose name has the library's prefix, all pages."""
+
+    @abstractmethod
+    def handle(self, facts: FactsT, client: Any, make_resource: Callable[[], Any]) -> Any:
+        """The handle a ``with`` block receives."""
+
+    def count(self, facts: FactsT) -> int:
+        """How many resources the counters see in this one (a queue with a dead-letter queue is two)."""
+        return 1
+
+    def new_name(self, label: str, scope: str = "", **options: Any) -> str:
+        return self.names.make(label, scope=scope)
+
+    def __repr__(self) -> str:
+        return f"<kind {self.name}>"
+
+
+def tag_dict(pairs: Any, key: str = "Key", value: str = "Value") -> dict[str, str]:
+    """``[{"Key": k, "Value": v}]`` as ``{k: v}``."""
+    return {str(pair[key]): str(pair.get(value, "")) for pair in pairs or []}
+
+
+AnyKind = ResourceKind[Any, Any]
+Kinds = Mapping[str, AnyKind]

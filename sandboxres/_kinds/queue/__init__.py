@@ -1,0 +1,58 @@
+"""SQS queues: ``test_<label>_<unique>`` (``.fifo``), with an optional dead-letter queue, deleted after use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sandboxres._engine.plans import Progress
+from sandboxres._engine.steps import Plan
+from sandboxres._kinds.base import Listed, ResourceKind
+from sandboxres._kinds.queue.handle import QueueHandle
+from sandboxres._kinds.queue.plans import QueueFacts, create_queue, delete_queue, list_queues, read_queue_tags
+from sandboxres._kinds.queue.spec import DEFAULT_TIMEOUT, QUEUE_NAMES, QUEUE_PREFIX, QueueSpec, queue_spec
+
+__all__ = ["QUEUE", "QUEUE_PREFIX", "QueueFacts", "QueueHandle", "QueueKind", "QueueSpec", "queue_spec"]
+
+
+class QueueKind(ResourceKind[QueueSpec, QueueFacts]):
+    name = "queue"
+    service = "sqs"
+    names = QUEUE_NAMES
+    default_timeout = DEFAULT_TIMEOUT
+    spec_factory = staticmethod(queue_spec)
+
+    def expected(self, spec: QueueSpec, scope: str) -> QueueFacts:
+        dead_letter = QueueFacts(spec.dead_letter_name(scope)) if spec.dead_letter is not None else None
+        return QueueFacts(spec.new_name(scope), dead_letter=dead_letter)
+
+    def named(self, name: str) -> QueueFacts:
+        return QueueFacts(name)
+
+    def create(
+        self, spec: QueueSpec, facts: QueueFacts, tags: Mapping[str, str], region: str | None, progress: Progress
+    ) -> Plan[QueueFacts]:
+        return create_queue(spec, facts, tags, progress)
+
+    def delete(self, facts: QueueFacts, progress: Progress, timeout: float) -> Plan[None]:
+        return delete_queue(facts, progress, timeout)
+
+    def read_tags(self, facts: QueueFacts) -> Plan[dict[str, str] | None]:
+        return read_queue_tags(facts)
+
+    def listing(self) -> Plan[list[Listed]]:
+        return list_queues()
+
+    def handle(self, facts: QueueFacts, client: Any, make_resource: Callable[[], Any]) -> QueueHandle[Any]:
+        dead = facts.dead_letter
+        dead_handle = QueueHandle(dead.name, dead.url or "", dead.arn or "", client) if dead else None
+        return QueueHandle(facts.name, facts.url or "", facts.arn or "", client, dead_handle)
+
+    def count(self, facts: QueueFacts) -> int:
+        return 2 if facts.dead_letter is not None else 1
+
+    def new_name(self, label: str, scope: str = "", *, fifo: bool = False, **options: Any) -> str:
+        return QUEUE_NAMES.make(label, suffix=".fifo" if fifo else "", scope=scope)
+
+
+QUEUE = QueueKind()
