@@ -9,8 +9,9 @@ from sandboxres._engine.plans import Progress
 from sandboxres._engine.steps import Plan
 from sandboxres._kinds.base import Listed, ResourceKind
 from sandboxres._kinds.table.handle import TableHandle
+from sandboxres._kinds.table.indexes import Index
 from sandboxres._kinds.table.plans import TableFacts, create_table, delete_table, list_tables, read_table_tags
-from sandboxres._kinds.table.spec import DEFAULT_TIMEOUT, TABLE_NAMES, TABLE_PREFIX, Index, TableSpec, table_spec
+from sandboxres._kinds.table.spec import DEFAULT_TIMEOUT, TABLE_NAMES, TABLE_PREFIX, TableSpec, table_spec
 
 __all__ = ["TABLE", "TABLE_PREFIX", "Index", "TableFacts", "TableHandle", "TableKind", "TableSpec", "table_spec"]
 

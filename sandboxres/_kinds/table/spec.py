@@ -13,6 +13,7 @@ from sandboxres._engine.naming import NameRules
 from sandboxres._engine.plans import tag_list
 from sandboxres._engine.validation import check_attr_name, check_keep, check_request, check_timeout
 from sandboxres._kinds.base import Spec
+from sandboxres._kinds.table.indexes import Index, check_indexes, projection
 
 TABLE_PREFIX = "test_"
 _TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
@@ -29,27 +30,11 @@ TABLE_NAMES = NameRules("table", TABLE_PREFIX, "_", 255, table_name_problem)
 ATTRIBUTE_TYPES = ("S", "N", "B")
 STREAM_VIEWS = ("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
 BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
-PROJECTIONS = ("ALL", "KEYS_ONLY")
 DEFAULT_TIMEOUT = 300.0
-INDEX_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 MAX_CAPACITY_UNITS = 40_000  # DynamoDB's default per-table quota of read (and of write) capacity units
 MANAGED_TAG_PREFIX = "sandboxres:"
 MAX_TABLE_TAGS = 50
 _TABLE_TAG_RE = re.compile(r"[\w\s+\-=.:/]*")  # DynamoDB: letters, digits, spaces and + - = . _ : /
-
-
-@dataclass(frozen=True)
-class Index:
-    """A secondary index: ``Index("by_email", hash_key="email")``.
-
-    ``projection`` is ``"ALL"``, ``"KEYS_ONLY"`` or a list of non-key attributes to include.
-    For a local index ``hash_key`` must be the table's hash key (it defaults to it).
-    """
-
-    name: str
-    hash_key: str | None = None
-    range_key: str | None = None
-    projection: str | Sequence[str] = "ALL"
 
 
 def check_user_tags(tags: object) -> None:
@@ -82,15 +67,6 @@ def check_user_tags(tags: object) -> None:
         raise SpecError(
             f"create_args Tags: at most {MAX_TABLE_TAGS - 3} tags (a table has {MAX_TABLE_TAGS}, the library sets 3)"
         )
-
-
-def _projection(index: Index) -> dict[str, Any]:
-    if isinstance(index.projection, str):
-        if index.projection not in PROJECTIONS:
-            raise SpecError(f"index {index.name!r}: projection must be 'ALL', 'KEYS_ONLY' or a list of attribute names")
-        return {"ProjectionType": index.projection}
-    attrs = [check_attr_name(f"index {index.name!r} projected attribute", a) for a in index.projection]
-    return {"ProjectionType": "INCLUDE", "NonKeyAttributes": attrs}
 
 
 def _key_schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:
@@ -134,7 +110,7 @@ class TableSpec(Spec):
             gsi: dict[str, Any] = {
                 "IndexName": index.name,
                 "KeySchema": _key_schema(index.hash_key, index.range_key),
-                "Projection": _projection(index),
+                "Projection": projection(index),
             }
             if self.billing_mode == "PROVISIONED":
                 gsi["ProvisionedThroughput"] = throughput
@@ -147,7 +123,7 @@ class TableSpec(Spec):
                 {
                     "IndexName": index.name,
                     "KeySchema": _key_schema(self.hash_key, index.range_key),
-                    "Projection": _projection(index),
+                    "Projection": projection(index),
                 }
             )
         if gsis:
@@ -249,42 +225,7 @@ def table_spec(
         raise SpecError(f"stream must be one of {', '.join(STREAM_VIEWS)}, got {stream!r}")
     if ttl_attribute is not None:
         check_attr_name("ttl_attribute", ttl_attribute)
-    gsis, lsis = tuple(global_indexes), tuple(local_indexes)
-    if len(gsis) > 20:
-        raise SpecError(f"at most 20 global secondary indexes, got {len(gsis)}")
-    if len(lsis) > 5:
-        raise SpecError(f"at most 5 local secondary indexes, got {len(lsis)}")
-    if lsis and range_key is None:
-        raise SpecError("local secondary indexes need a table with a range_key")
-    names: set[str] = set()
-    for index in (*gsis, *lsis):
-        if not isinstance(index, Index):
-            raise SpecError(f"indexes must be sandboxres.Index objects, got {type(index).__name__}")
-        if not isinstance(index.name, str) or not INDEX_NAME_RE.fullmatch(index.name):
-            raise SpecError(f"index name must be 3-255 characters of A-Z a-z 0-9 _ . -, got {index.name!r}")
-        if index.name in names:
-            raise SpecError(f"index name {index.name!r} is used twice")
-        names.add(index.name)
-        _projection(index)
-    for index in gsis:
-        check_attr_name(f"index {index.name!r} hash_key", index.hash_key)
-        if index.range_key is not None:
-            check_attr_name(f"index {index.name!r} range_key", index.range_key)
-            if index.range_key == index.hash_key:
-                raise SpecError(
-                    f"index {index.name!r}: range_key must differ from hash_key, both are {index.hash_key!r}"
-                )
-    fixed_lsis = []
-    for index in lsis:
-        if index.hash_key not in (None, hash_key):
-            raise SpecError(f"local index {index.name!r} must use the table's hash key {hash_key!r}")
-        check_attr_name(f"local index {index.name!r} range_key", index.range_key)
-        if index.range_key in (hash_key, range_key):
-            raise SpecError(
-                f"local index {index.name!r}: its range_key {index.range_key!r} is the table's "
-                f"{'hash' if index.range_key == hash_key else 'range'} key; a local index sorts by another attribute"
-            )
-        fixed_lsis.append(Index(index.name, hash_key, index.range_key, index.projection))
+    gsis, lsis = check_indexes(global_indexes, local_indexes, hash_key, range_key)
     if create_args is not None and not isinstance(create_args, Mapping):
         raise SpecError(f"create_args must be a mapping of CreateTable parameters, got {type(create_args).__name__}")
     extra = dict(create_args or {})
@@ -301,7 +242,7 @@ def table_spec(
         range_key=range_key,
         attribute_types=types,
         global_indexes=gsis,
-        local_indexes=tuple(fixed_lsis),
+        local_indexes=lsis,
         stream=stream,
         ttl_attribute=ttl_attribute,
         billing_mode=billing_mode,
