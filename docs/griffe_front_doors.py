@@ -1,6 +1,6 @@
 """A griffe extension for the API reference: document the front doors as the functions they are at run time.
 
-``ephemeral_table = _front_door(table_spec, ...)`` (and its bucket, queue and async twins) builds, at run time, a
+``ephemeral_table = front_door(table_spec, ...)`` (and its bucket, queue and async twins) builds, at run time, a
 function with the parameters and docstring of its spec factory and returns an ``Ephemeral`` (``AsyncEphemeral``
 in ``sandboxres.aio``). Static analysis sees only an attribute; this extension replaces it with a function that
 has the factory's parameters and docstring, so the reference shows what ``help(sandboxres.ephemeral_table)``
@@ -14,25 +14,32 @@ from typing import Any
 
 import griffe
 
-_RETURNS = {"_ephemeral": "Ephemeral", "aio": "AsyncEphemeral"}
+_RETURNS = {("_doors", "sync"): "Ephemeral", ("aio",): "AsyncEphemeral"}
 _HANDLES = {"table_spec": "TableHandle", "bucket_spec": "BucketHandle", "queue_spec": "QueueHandle"}
+# Where each spec factory lives: the spec module of its kind's home.
+_FACTORIES = {"table_spec": "table", "bucket_spec": "bucket", "queue_spec": "queue"}
+
+
+def _member(module: Any, path: tuple[str, ...]) -> Any:
+    for name in path:
+        module = module.members[name]
+    return module
 
 
 class FrontDoors(griffe.Extension):
     def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
         if pkg.name != "sandboxres":
             return
-        specs = pkg.members["_specs"]
-        for module_name, wrapper in _RETURNS.items():
-            module = pkg.members[module_name]
+        for module_path, wrapper in _RETURNS.items():
+            module = _member(pkg, module_path)
             for name, member in list(module.members.items()):
                 if not isinstance(member, griffe.Attribute) or member.value is None:
                     continue
                 call = ast.parse(str(member.value), mode="eval").body
-                if not (isinstance(call, ast.Call) and getattr(call.func, "id", "") == "_front_door"):
+                if not (isinstance(call, ast.Call) and getattr(call.func, "id", "") == "front_door"):
                     continue
                 factory_name = ast.unparse(call.args[0])
-                factory = specs.members[factory_name]
+                factory = _member(pkg, ("_kinds", _FACTORIES[factory_name], "spec", factory_name))
                 function = griffe.Function(
                     name,
                     lineno=member.lineno,
