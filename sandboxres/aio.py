@@ -107,19 +107,16 @@ class AsyncEphemeral(Generic[H]):
 
     async def _delete_now(self) -> CleanupError | None:
         try:
-            plan = self.lifecycle.delete_plan()
-            if plan is None:
-                return None
-            if self._driver is None:  # failed before its first call: nothing can exist
-                self.lifecycle.nothing_sent(plan)
+            driver, error = self._driver, None
+            plan = self.lifecycle.deletion(can_run=driver is not None)
+            if plan is None or driver is None:
                 return None
             try:
                 async with self._slot():
-                    await self._driver.run(plan)
+                    await driver.run(plan)
             except Exception as exc:
-                return self.lifecycle.cleanup_failed(exc)
-            self.lifecycle.deleted()
-            return None
+                error = exc
+            return self.lifecycle.delete_ran(error)
         finally:
             stack, self._stack = self._stack, None
             if stack is not None:

@@ -137,10 +137,23 @@ class ResourceLifecycle:
         self.state = State.DELETED
         _registry.unregister(self)
 
-    def nothing_sent(self, plan: Plan[None]) -> None:
-        """The front door failed before its first call: close the delete plan unrun and forget the resource."""
-        plan.close()
-        self.abandoned()
+    def deletion(self, can_run: bool) -> Plan[None] | None:
+        """The delete plan a front door runs now, or None when there is nothing to run: never begun, kept, gone,
+        or the front door failed before its first call (``can_run`` False: it has no driver, so nothing can
+        exist; the plan is closed unrun and the resource forgotten)."""
+        plan = self.delete_plan()
+        if plan is not None and not can_run:
+            plan.close()
+            self.abandoned()
+            return None
+        return plan
+
+    def delete_ran(self, error: Exception | None) -> CleanupError | None:
+        """Record how the delete plan ended: deleted, or the cleanup failure to report."""
+        if error is not None:
+            return self.cleanup_failed(error)
+        self.deleted()
+        return None
 
     def cleanup_failed(self, error: BaseException) -> CleanupError:
         """Record a failed deletion: the resource stays registered (an exit handler may try again)."""

@@ -90,19 +90,16 @@ class Ephemeral(Generic[H]):
         return self.handle
 
     def _delete_now(self) -> CleanupError | None:
-        plan = self.lifecycle.delete_plan()
-        if plan is None:
-            return None
-        if self._driver is None:  # failed before its first call: nothing can exist
-            self.lifecycle.nothing_sent(plan)
+        driver = self._driver
+        plan = self.lifecycle.deletion(can_run=driver is not None)
+        if plan is None or driver is None:
             return None
         try:
             with self._slot():
-                self._driver.run(plan)
+                driver.run(plan)
         except Exception as exc:
-            return self.lifecycle.cleanup_failed(exc)
-        self.lifecycle.deleted()
-        return None
+            return self.lifecycle.delete_ran(exc)
+        return self.lifecycle.delete_ran(None)
 
     def delete(self) -> None:
         """Delete the resource (a no-op when it was never created, is kept, or is already gone)."""

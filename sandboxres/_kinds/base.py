@@ -58,36 +58,29 @@ class ResourceKind(ABC, Generic[SpecT, FactsT]):
     resource: ClassVar[tuple[str, str] | None] = None  # (service, factory) of the handle's resource object
     bounded: ClassVar[bool] = False  # creates and deletes hold a slot of the process-wide table-operation bound
     spec_factory: ClassVar[Callable[..., Any]]
+    facts_type: type[FactsT]
 
     def services(self, spec: SpecT) -> tuple[str, ...]:
         """The SDK services the create plan of ``spec`` calls."""
         return (self.service,)
 
-    @abstractmethod
     def expected(self, spec: SpecT, scope: str) -> FactsT:
         """New unique names for ``spec`` (``scope``: the pytest-xdist worker id), before anything is sent."""
+        return self.named(self.names.make(spec.label, scope=scope))
 
-    @abstractmethod
     def named(self, name: str) -> FactsT:
         """What is known of a resource found by name alone."""
+        return self.facts_type(name)
 
-    @abstractmethod
-    def create(
-        self, spec: SpecT, facts: FactsT, tags: Mapping[str, str], region: str | None, progress: Progress
-    ) -> Plan[FactsT]:
-        """Create, wait until usable, configure; fills in ``facts`` and returns them."""
-
-    @abstractmethod
-    def delete(self, facts: FactsT, progress: Progress, timeout: float) -> Plan[None]:
-        """Delete by name (and by what ``facts`` knew); no step retries or waits beyond ``timeout``."""
-
-    @abstractmethod
-    def read_tags(self, facts: FactsT) -> Plan[dict[str, str] | None]:
-        """The resource's tags (``{}`` when it has none), or None when it does not exist (anymore)."""
-
-    @abstractmethod
-    def listing(self) -> Plan[list[Listed]]:
-        """Every resource of this kind whose name has the library's prefix, all pages."""
+    # The kind's plans (pure functions of its home's plans.py):
+    # create(spec, facts, tags, region, progress): create, wait until usable, configure; fills in and returns facts
+    create: Callable[[SpecT, FactsT, Mapping[str, str], str | None, Progress], Plan[FactsT]]
+    # delete(facts, progress, timeout): delete by name (and what facts knew); no step retries beyond timeout
+    delete: Callable[[FactsT, Progress, float], Plan[None]]
+    # read_tags(facts): the tags ({} when none), or None when the resource does not exist (anymore)
+    read_tags: Callable[[FactsT], Plan[dict[str, str] | None]]
+    # listing(): every resource of the kind whose name has the library's prefix, all pages
+    listing: Callable[[], Plan[list[Listed]]]
 
     @abstractmethod
     def handle(self, facts: FactsT, client: Any, make_resource: Callable[[], Any]) -> Any:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-from sandboxres._engine.plans import Progress
-from sandboxres._engine.steps import Plan
-from sandboxres._kinds.base import Listed, ResourceKind
+from sandboxres._kinds.base import ResourceKind
 from sandboxres._kinds.bucket.handle import BucketHandle
 from sandboxres._kinds.bucket.plans import BucketFacts, create_bucket, delete_bucket, list_buckets, read_bucket_tags
 from sandboxres._kinds.bucket.spec import BUCKET_NAMES, BUCKET_PREFIX, DEFAULT_TIMEOUT, BucketSpec, bucket_spec
@@ -22,26 +20,12 @@ class BucketKind(ResourceKind[BucketSpec, BucketFacts]):
     default_timeout = DEFAULT_TIMEOUT
     resource = ("s3", "Bucket")
     spec_factory = staticmethod(bucket_spec)
+    facts_type = BucketFacts
 
-    def expected(self, spec: BucketSpec, scope: str) -> BucketFacts:
-        return BucketFacts(BUCKET_NAMES.make(spec.label, scope=scope))
-
-    def named(self, name: str) -> BucketFacts:
-        return BucketFacts(name)
-
-    def create(
-        self, spec: BucketSpec, facts: BucketFacts, tags: Mapping[str, str], region: str | None, progress: Progress
-    ) -> Plan[BucketFacts]:
-        return create_bucket(spec, facts, tags, region, progress)
-
-    def delete(self, facts: BucketFacts, progress: Progress, timeout: float) -> Plan[None]:
-        return delete_bucket(facts, progress, timeout)
-
-    def read_tags(self, facts: BucketFacts) -> Plan[dict[str, str] | None]:
-        return read_bucket_tags(facts)
-
-    def listing(self) -> Plan[list[Listed]]:
-        return list_buckets()
+    create = staticmethod(create_bucket)
+    delete = staticmethod(delete_bucket)
+    read_tags = staticmethod(read_bucket_tags)
+    listing = staticmethod(list_buckets)
 
     def handle(self, facts: BucketFacts, client: Any, make_resource: Callable[[], Any]) -> BucketHandle[Any, Any]:
         return BucketHandle(facts.name, facts.arn, client, make_resource)

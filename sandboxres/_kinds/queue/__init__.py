@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-from sandboxres._engine.plans import Progress
-from sandboxres._engine.steps import Plan
-from sandboxres._kinds.base import Listed, ResourceKind
+from sandboxres._kinds.base import ResourceKind
 from sandboxres._kinds.queue.handle import QueueHandle
 from sandboxres._kinds.queue.plans import QueueFacts, create_queue, delete_queue, list_queues, read_queue_tags
 from sandboxres._kinds.queue.spec import DEFAULT_TIMEOUT, QUEUE_NAMES, QUEUE_PREFIX, QueueSpec, queue_spec
@@ -21,27 +19,16 @@ class QueueKind(ResourceKind[QueueSpec, QueueFacts]):
     names = QUEUE_NAMES
     default_timeout = DEFAULT_TIMEOUT
     spec_factory = staticmethod(queue_spec)
+    facts_type = QueueFacts
 
     def expected(self, spec: QueueSpec, scope: str) -> QueueFacts:
         dead_letter = QueueFacts(spec.dead_letter_name(scope)) if spec.dead_letter is not None else None
         return QueueFacts(spec.new_name(scope), dead_letter=dead_letter)
 
-    def named(self, name: str) -> QueueFacts:
-        return QueueFacts(name)
-
-    def create(
-        self, spec: QueueSpec, facts: QueueFacts, tags: Mapping[str, str], region: str | None, progress: Progress
-    ) -> Plan[QueueFacts]:
-        return create_queue(spec, facts, tags, progress)
-
-    def delete(self, facts: QueueFacts, progress: Progress, timeout: float) -> Plan[None]:
-        return delete_queue(facts, progress, timeout)
-
-    def read_tags(self, facts: QueueFacts) -> Plan[dict[str, str] | None]:
-        return read_queue_tags(facts)
-
-    def listing(self) -> Plan[list[Listed]]:
-        return list_queues()
+    create = staticmethod(create_queue)
+    delete = staticmethod(delete_queue)
+    read_tags = staticmethod(read_queue_tags)
+    listing = staticmethod(list_queues)
 
     def handle(self, facts: QueueFacts, client: Any, make_resource: Callable[[], Any]) -> QueueHandle[Any]:
         dead = facts.dead_letter

@@ -60,7 +60,11 @@ def _create_one(
     return facts
 
 
-def create_queue(spec: QueueSpec, facts: QueueFacts, tags: Mapping[str, str], progress: Progress) -> Plan[QueueFacts]:
+def create_queue(
+    spec: QueueSpec, facts: QueueFacts, tags: Mapping[str, str], region: str | None, progress: Progress
+) -> Plan[QueueFacts]:
+    """Create the dead-letter queue (if any), then the queue, each until it answers (``region``: in the URL SQS
+    returns)."""
     dead_letter = facts.dead_letter
     if dead_letter is not None:
         yield from _create_one(dead_letter, spec.dead_letter_attributes(), tags, spec.timeout, progress)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-from sandboxres._engine.plans import Progress
-from sandboxres._engine.steps import Plan
-from sandboxres._kinds.base import Listed, ResourceKind
+from sandboxres._kinds.base import ResourceKind
 from sandboxres._kinds.table.handle import TableHandle
 from sandboxres._kinds.table.indexes import Index
 from sandboxres._kinds.table.plans import TableFacts, create_table, delete_table, list_tables, read_table_tags
@@ -24,29 +22,15 @@ class TableKind(ResourceKind[TableSpec, TableFacts]):
     resource = ("dynamodb", "Table")
     bounded = True  # DynamoDB allows 500 table operations in flight per account (250 with indexes)
     spec_factory = staticmethod(table_spec)
+    facts_type = TableFacts
 
     def services(self, spec: TableSpec) -> tuple[str, ...]:
         return ("dynamodb", "dynamodbstreams") if spec.stream else ("dynamodb",)
 
-    def expected(self, spec: TableSpec, scope: str) -> TableFacts:
-        return TableFacts(TABLE_NAMES.make(spec.label, scope=scope))
-
-    def named(self, name: str) -> TableFacts:
-        return TableFacts(name)
-
-    def create(
-        self, spec: TableSpec, facts: TableFacts, tags: Mapping[str, str], region: str | None, progress: Progress
-    ) -> Plan[TableFacts]:
-        return create_table(spec, facts, tags, progress)
-
-    def delete(self, facts: TableFacts, progress: Progress, timeout: float) -> Plan[None]:
-        return delete_table(facts, progress, timeout)
-
-    def read_tags(self, facts: TableFacts) -> Plan[dict[str, str] | None]:
-        return read_table_tags(facts)
-
-    def listing(self) -> Plan[list[Listed]]:
-        return list_tables()
+    create = staticmethod(create_table)
+    delete = staticmethod(delete_table)
+    read_tags = staticmethod(read_table_tags)
+    listing = staticmethod(list_tables)
 
     def handle(self, facts: TableFacts, client: Any, make_resource: Callable[[], Any]) -> TableHandle[Any, Any]:
         return TableHandle(facts.name, facts.arn, client, make_resource, facts.stream_arn)

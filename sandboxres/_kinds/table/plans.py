@@ -62,7 +62,11 @@ def _still_there(response: Mapping[str, Any]) -> None:
     raise NotReady(response.get("Table", {}).get("TableStatus", "present"))
 
 
-def create_table(spec: TableSpec, facts: TableFacts, tags: Mapping[str, str], progress: Progress) -> Plan[TableFacts]:
+def create_table(
+    spec: TableSpec, facts: TableFacts, tags: Mapping[str, str], region: str | None, progress: Progress
+) -> Plan[TableFacts]:
+    """Create the table and wait until it, its indexes, TTL and stream are ACTIVE (``region``: in the ARN DynamoDB
+    returns)."""
     name = facts.name
     resource = label_of("table", name)
     created = None
