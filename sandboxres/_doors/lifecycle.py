@@ -37,7 +37,7 @@ def name_scope() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
-class State(enum.Enum):
+class State(str, enum.Enum):
     """Where a resource is in its life."""
 
     NEW = "new"

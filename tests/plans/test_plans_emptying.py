@@ -155,3 +155,15 @@ def test_abort_errors_other_than_no_such_upload_are_raised() -> None:
     )
     with pytest.raises(ClientError, match="AccessDenied"):
         script.run(empty_bucket(NAME))
+
+
+def test_a_truncated_page_without_a_marker_ends_the_listing() -> None:
+    """An emulator saying "truncated" with no marker would otherwise have the first page asked for forever."""
+    page = {"IsTruncated": True, "Contents": [{"Key": "a"}]}
+    script = Script(
+        *nothing("list_object_versions"),
+        call("s3", "list_objects_v2", BY_NAME, page),
+        delete([{"Key": "a"}]),
+        *nothing("list_multipart_uploads"),
+    )
+    assert script.run(empty_bucket(NAME)) is None

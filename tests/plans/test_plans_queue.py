@@ -46,7 +46,7 @@ def test_create_a_queue_and_wait_for_its_arn() -> None:
              Fail(DELETED_RECENTLY, retry=True, limit=15.0), {"QueueUrl": URL}, deadline=15.0),
         arn_of(URL, ARN, Fail(MISSING_LEGACY, retry=True), {"Attributes": {}}, {}),
     )  # fmt: skip
-    facts = script.run(create_queue(spec(), QueueFacts(NAME), TAGS, progress))
+    facts = script.run(create_queue(spec(), QueueFacts(NAME), TAGS, None, progress))
     assert (facts.url, facts.arn, facts.dead_letter) == (URL, ARN, None)
     assert progress.sent == progress.created == progress.confirmed == {NAME}
 
@@ -56,7 +56,7 @@ def test_create_waits_out_a_recently_deleted_name_for_three_minutes_at_most() ->
     recently = client_error("QueueDeletedRecently")
     script = Script(call("sqs", "create_queue", None, Fail(recently, retry=True, limit=180.0), deadline=180.0))
     with pytest.raises(ClientError):
-        script.run(create_queue(long, QueueFacts(NAME), TAGS, Progress()))
+        script.run(create_queue(long, QueueFacts(NAME), TAGS, None, Progress()))
 
 
 def test_create_a_fifo_queue_with_its_dead_letter_queue_first() -> None:
@@ -72,7 +72,7 @@ def test_create_a_fifo_queue_with_its_dead_letter_queue_first() -> None:
              {"QueueUrl": URL}),
         arn_of(URL, ARN),
     )  # fmt: skip
-    assert script.run(create_queue(spec(fifo=True, dead_letter=3), facts, TAGS, progress)) is facts
+    assert script.run(create_queue(spec(fifo=True, dead_letter=3), facts, TAGS, None, progress)) is facts
     assert facts.dead_letter is not None and (facts.dead_letter.url, facts.dead_letter.arn) == (DLQ_URL, DLQ_ARN)
     assert progress.confirmed == {NAME + ".fifo", DLQ + ".fifo"}
 
@@ -86,7 +86,7 @@ def test_create_failing_after_the_dead_letter_queue_leaves_that_one_to_the_clean
         call("sqs", "create_queue", {"QueueName": NAME}, Fail(client_error("InvalidAttributeValue"), retry=False)),
     )
     with pytest.raises(ClientError, match="InvalidAttributeValue"):
-        script.run(create_queue(spec(dead_letter=2), facts, TAGS, progress))
+        script.run(create_queue(spec(dead_letter=2), facts, TAGS, None, progress))
     assert progress.created == {DLQ} and NAME not in progress.sent
 
 
@@ -97,7 +97,7 @@ def test_create_not_answering_in_time_is_a_readiness_timeout() -> None:
         poll("sqs", "get_queue_attributes", params, Fail(MISSING, retry=True), {"Attributes": {}}, times_out=True),
     )
     with pytest.raises(ReadinessTimeoutError) as caught:
-        script.run(create_queue(spec(), QueueFacts(NAME), TAGS, Progress()))
+        script.run(create_queue(spec(), QueueFacts(NAME), TAGS, None, Progress()))
     assert caught.value.last_status == "no QueueArn yet"
 
 
@@ -108,7 +108,7 @@ def test_create_poll_throttled_until_the_deadline_raises_the_throttling() -> Non
         poll("sqs", "get_queue_attributes", None, Fail(throttled, retry=True), times_out=True),
     )
     with pytest.raises(ClientError) as caught:
-        script.run(create_queue(spec(), QueueFacts(NAME), TAGS, Progress()))
+        script.run(create_queue(spec(), QueueFacts(NAME), TAGS, None, Progress()))
     assert caught.value is throttled
 
 
@@ -239,3 +239,14 @@ def test_list_queues_every_page_ours_only() -> None:
         (NAME, URL),
         ("test_b_2", "http://sqs.local/1/test_b_2/"),
     ]
+
+
+def test_a_queue_that_cannot_be_deleted_does_not_keep_its_dead_letter_queue_from_being_deleted() -> None:
+    denied = client_error("AccessDenied", status=403)
+    script = Script(
+        call("sqs", "delete_queue", {"QueueUrl": URL}, Fail(denied, retry=False)),
+        call("sqs", "delete_queue", {"QueueUrl": DLQ_URL}),
+    )
+    with pytest.raises(ClientError) as caught:
+        script.run(delete_queue(QueueFacts(NAME, URL, dead_letter=QueueFacts(DLQ, DLQ_URL)), Progress()))
+    assert caught.value is denied, "the queue's own failure is what the cleanup reports"

@@ -45,7 +45,7 @@ def test_create_uses_the_create_response_as_the_first_readiness_probe() -> None:
         poll("dynamodb", "describe_table", BY_NAME, timeout=30.0),  # no probe: the create response was ACTIVE
     )  # fmt: skip
     facts = TableFacts(NAME)
-    assert script.run(create_table(spec(), facts, TAGS, progress)) is facts
+    assert script.run(create_table(spec(), facts, TAGS, None, progress)) is facts
     assert (facts.arn, facts.stream_arn) == (ARN, None)
     assert progress.sent == progress.created == progress.confirmed == {NAME}
 
@@ -68,7 +68,7 @@ def test_create_polls_until_the_table_and_its_indexes_are_active() -> None:
         ),
     )
     indexes = (Index("by_email", "email"), Index("by_age", "age"))
-    assert script.run(create_table(spec(global_indexes=indexes), TableFacts(NAME), TAGS, progress)).arn == ARN
+    assert script.run(create_table(spec(global_indexes=indexes), TableFacts(NAME), TAGS, None, progress)).arn == ARN
     assert progress.confirmed == {NAME}
 
 
@@ -78,7 +78,7 @@ def test_create_meeting_its_own_earlier_attempt_waits_for_that_table() -> None:
         call("dynamodb", "create_table", BY_NAME, Fail(IN_USE, retry=False)),
         poll("dynamodb", "describe_table", BY_NAME, {"Table": table()}),  # no known response: a real probe
     )
-    assert script.run(create_table(spec(), TableFacts(NAME), TAGS, progress)).arn == ARN
+    assert script.run(create_table(spec(), TableFacts(NAME), TAGS, None, progress)).arn == ARN
     assert progress.created == progress.confirmed == {NAME}
     assert script.steps[1].known is None  # type: ignore[union-attr]
 
@@ -95,14 +95,17 @@ def test_create_meeting_its_own_earlier_attempt_waits_for_that_table() -> None:
 def test_create_failures_are_raised_and_only_an_answer_clears_sent(error: Fail, sent: set[str]) -> None:
     progress = Progress()
     with pytest.raises(ClientError) as caught:
-        run(create_table(spec(), TableFacts(NAME), TAGS, progress), call("dynamodb", "create_table", BY_NAME, error))
+        run(
+            create_table(spec(), TableFacts(NAME), TAGS, None, progress),
+            call("dynamodb", "create_table", BY_NAME, error),
+        )
     assert caught.value is error.error
     assert progress.sent == sent and not progress.created
 
 
 def test_create_cut_short_keeps_the_name_sent() -> None:
     progress = Progress()
-    plan = create_table(spec(), TableFacts(NAME), TAGS, progress)
+    plan = create_table(spec(), TableFacts(NAME), TAGS, None, progress)
     assert next(plan).operation == "create_table"  # type: ignore[union-attr]
     plan.close()
     assert progress.in_doubt(NAME)
@@ -125,7 +128,7 @@ def test_create_enables_ttl_and_waits_for_the_stream() -> None:
              {"StreamDescription": {"StreamStatus": "ENABLED"}}, timeout=30.0),
     )  # fmt: skip
     facts = script.run(
-        create_table(spec(ttl_attribute="expires", stream="NEW_IMAGE"), TableFacts(NAME), TAGS, progress)
+        create_table(spec(ttl_attribute="expires", stream="NEW_IMAGE"), TableFacts(NAME), TAGS, None, progress)
     )
     assert (facts.arn, facts.stream_arn) == (ARN, STREAM)
 
@@ -135,7 +138,9 @@ def test_create_without_a_stream_arn_does_not_wait_for_a_stream() -> None:
         call("dynamodb", "create_table", BY_NAME, {"TableDescription": table()}),
         poll("dynamodb", "describe_table", BY_NAME),
     )
-    assert script.run(create_table(spec(stream="KEYS_ONLY"), TableFacts(NAME), TAGS, Progress())).stream_arn is None
+    assert (
+        script.run(create_table(spec(stream="KEYS_ONLY"), TableFacts(NAME), TAGS, None, Progress())).stream_arn is None
+    )
 
 
 def test_create_not_ready_in_time_is_a_readiness_timeout_with_the_last_status() -> None:
@@ -145,7 +150,7 @@ def test_create_not_ready_in_time_is_a_readiness_timeout_with_the_last_status() 
         poll("dynamodb", "describe_table", BY_NAME, {"Table": table("CREATING")}, times_out=True),
     )
     with pytest.raises(ReadinessTimeoutError) as caught:
-        script.run(create_table(spec(), TableFacts(NAME), TAGS, progress))
+        script.run(create_table(spec(), TableFacts(NAME), TAGS, None, progress))
     assert caught.value.last_status == "CREATING"
     assert progress.unseen(NAME) and not progress.in_doubt(NAME)
 

@@ -38,7 +38,9 @@ def _delete_keys(name: str, keys: list[dict[str, str]], policy: RetryPolicy) -> 
 def _listing(
     name: str, operation: str, markers: tuple[tuple[str, str], ...], policy: RetryPolicy
 ) -> Plan[list[dict[str, Any]]]:
-    """All pages of a listing; returns [] where the emulator does not implement the operation."""
+    """All pages of a listing; returns [] where the emulator does not implement the operation. A page that says it
+    is truncated but gives no marker to go on from ends the listing (asking again would return the same first
+    page forever); what it missed is found by the next round of emptying."""
     pages: list[dict[str, Any]] = []
     params: dict[str, Any] = {"Bucket": name}
     while True:
@@ -55,6 +57,8 @@ def _listing(
         for out_key, in_key in markers:
             if page.get(out_key):
                 params[in_key] = page[out_key]
+        if len(params) == 1:
+            return pages
 
 
 def empty_bucket(name: str, timeout: float = DELETE_DEADLINE) -> Plan[None]:

@@ -48,24 +48,29 @@ class BucketFacts(Facts):
     arn: str = ""
 
 
-def _foreign(name: str) -> Callable[[BaseException], BaseException]:
+def _foreign(name: str, why: str) -> Callable[[BaseException], BaseException]:
     def make(exc: BaseException) -> BaseException:
-        return ForeignResourceError(
-            label_of("bucket", name),
-            "the name belongs to another AWS account (HTTP 403 / BucketAlreadyExists); "
-            "a new unique name is drawn on the next attempt",
-        )
+        return ForeignResourceError(label_of("bucket", name), why)
 
     return make
 
 
+_TAKEN = "the name belongs to another AWS account (BucketAlreadyExists); a new unique name is drawn on the next attempt"
+# After a create that succeeded, 403 on the probe means the name is someone else's, or these credentials may not
+# tag buckets: never "ready" either way (the cleanup still deletes the bucket the create call made, by name).
+_DENIED = (
+    "access denied to the new bucket (HTTP 403): the name belongs to another AWS account, or these credentials may "
+    "not tag it (s3:PutBucketTagging, granted by the policy of `sandboxres policy`)"
+)
+
+
 def _probe_errors(name: str) -> dict[str, ErrorMeaning]:
-    """What a bucket readiness probe's errors mean: not visible yet, or someone else's (403 is never ready)."""
+    """What a bucket readiness probe's errors mean: not visible yet, or not ours to use (403 is never ready)."""
     return {
         "404": Outcome.NOT_READY,
         "NoSuchBucket": Outcome.NOT_READY,
         "NotFound": Outcome.NOT_READY,
-        "403": _foreign(name),
+        "403": _foreign(name, _DENIED),
     }
 
 
@@ -78,7 +83,7 @@ def create_bucket(
     if region and region != "us-east-1":
         configuration["LocationConstraint"] = region
     params: dict[str, Any] = {"Bucket": name, "CreateBucketConfiguration": configuration}
-    for attempt in range(2):
+    for attempt in range(2):  # pragma: no branch - the second attempt always breaks or raises
         try:
             yield from create_call(Call("s3", "create_bucket", params, _CREATE.cut_to(spec.timeout)), name, progress)
             break
@@ -86,16 +91,15 @@ def create_bucket(
             code = error_code(exc)
             if code == "BucketAlreadyExists":
                 progress.foreign.add(name)  # someone else's: the cleanup must not touch it
-                raise _foreign(name)(exc) from exc
+                raise _foreign(name, _TAKEN)(exc) from exc
             if code == "BucketAlreadyOwnedByYou":
                 break
             if attempt or code not in _CREATE_TAGS_REJECTED:
                 raise
             # An emulator that lacks create-time bucket tags: create without them; the tagging below tags it.
             log.info("%s: the endpoint refuses tags in CreateBucket (%s); tagging after the create", resource, code)
-            configuration.pop("Tags")
-            if not configuration:
-                params.pop("CreateBucketConfiguration")
+            configuration = {key: value for key, value in configuration.items() if key != "Tags"}
+            params = {"Bucket": name, **({"CreateBucketConfiguration": configuration} if configuration else {})}
     progress.created.add(name)
     tagging = {"Bucket": name, "Tagging": {"TagSet": tag_list(tags)}}
     try:

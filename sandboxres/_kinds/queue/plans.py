@@ -10,7 +10,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sandboxres._engine.classify import error_code
-from sandboxres._engine.errors import CleanupError
 from sandboxres._engine.plans import DELETE_DEADLINE, Progress, create_call, label_of, not_found, not_found_policy
 from sandboxres._engine.steps import Call, NotReady, Outcome, Plan, Poll, RetryPolicy
 from sandboxres._kinds.base import Facts, Listed
@@ -89,12 +88,15 @@ def _delete_one(facts: QueueFacts, progress: Progress, timeout: float) -> Plan[N
 
 
 def delete_queue(facts: QueueFacts, progress: Progress, timeout: float = DELETE_DEADLINE) -> Plan[None]:
-    """Delete the queue, then its dead-letter queue (each by URL when known, else by name). A queue that may
-    still appear does not keep its dead-letter queue from being deleted; it is reported afterwards."""
-    pending: CleanupError | None = None
+    """Delete the queue, then its dead-letter queue (each by URL when known, else by name). A queue that cannot be
+    deleted (or may still appear) does not keep its dead-letter queue from being deleted; the queue's own failure
+    is raised afterwards."""
+    pending: Exception | None = None
     try:
         yield from _delete_one(facts, progress, timeout)
-    except CleanupError as exc:
+    except Exception as exc:
+        if facts.dead_letter is None:
+            raise
         pending = exc
     if facts.dead_letter is not None:
         yield from _delete_one(facts.dead_letter, progress, timeout)

@@ -109,7 +109,7 @@ def create_table(
 def delete_table(facts: TableFacts, progress: Progress, timeout: float = DELETE_DEADLINE) -> Plan[None]:
     name = facts.name
     TABLE_NAMES.check_own(name)
-    for attempt in range(2):
+    for attempt in range(2):  # pragma: no branch - the second attempt always breaks, returns or raises
         try:
             # ResourceInUseException while the table is still CREATING or UPDATING: retried until it settles.
             policy = not_found_policy(_DELETE.cut_to(timeout), name, progress, "ResourceNotFoundException")
