@@ -9,7 +9,9 @@ from sandboxres._engine.plans import Progress
 from sandboxres._engine.steps import Plan
 from sandboxres._kinds.base import Listed, ResourceKind
 from sandboxres._kinds.bucket.handle import BucketHandle
+from sandboxres._kinds.bucket.permissions import BUCKET_OPERATIONS, BUCKET_POLICY
 from sandboxres._kinds.bucket.plans import BucketFacts, create_bucket, delete_bucket, list_buckets, read_bucket_tags
+from sandboxres._kinds.bucket.probes import probe_buckets, verify_bucket
 from sandboxres._kinds.bucket.spec import BUCKET_NAMES, BUCKET_PREFIX, DEFAULT_TIMEOUT, BucketSpec, bucket_spec
 
 __all__ = ["BUCKET", "BUCKET_PREFIX", "BucketFacts", "BucketHandle", "BucketKind", "BucketSpec", "bucket_spec"]
@@ -22,6 +24,8 @@ class BucketKind(ResourceKind[BucketSpec, BucketFacts]):
     default_timeout = DEFAULT_TIMEOUT
     resource = ("s3", "Bucket")
     spec_factory = staticmethod(bucket_spec)
+    operations = BUCKET_OPERATIONS
+    policy = BUCKET_POLICY
 
     def expected(self, spec: BucketSpec, scope: str) -> BucketFacts:
         return BucketFacts(BUCKET_NAMES.make(spec.label, scope=scope))
@@ -42,6 +46,12 @@ class BucketKind(ResourceKind[BucketSpec, BucketFacts]):
 
     def listing(self) -> Plan[list[Listed]]:
         return list_buckets()
+
+    def probe(self, client: Any) -> None:
+        probe_buckets(client)
+
+    def verify(self, handle: Any) -> None:
+        verify_bucket(handle)
 
     def handle(self, facts: BucketFacts, client: Any, make_resource: Callable[[], Any]) -> BucketHandle[Any, Any]:
         return BucketHandle(facts.name, facts.arn, client, make_resource)

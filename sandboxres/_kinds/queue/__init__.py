@@ -9,7 +9,9 @@ from sandboxres._engine.plans import Progress
 from sandboxres._engine.steps import Plan
 from sandboxres._kinds.base import Listed, ResourceKind
 from sandboxres._kinds.queue.handle import QueueHandle
+from sandboxres._kinds.queue.permissions import QUEUE_OPERATIONS, QUEUE_POLICY
 from sandboxres._kinds.queue.plans import QueueFacts, create_queue, delete_queue, list_queues, read_queue_tags
+from sandboxres._kinds.queue.probes import probe_queues, verify_queue
 from sandboxres._kinds.queue.spec import DEFAULT_TIMEOUT, QUEUE_NAMES, QUEUE_PREFIX, QueueSpec, queue_spec
 
 __all__ = ["QUEUE", "QUEUE_PREFIX", "QueueFacts", "QueueHandle", "QueueKind", "QueueSpec", "queue_spec"]
@@ -21,6 +23,8 @@ class QueueKind(ResourceKind[QueueSpec, QueueFacts]):
     names = QUEUE_NAMES
     default_timeout = DEFAULT_TIMEOUT
     spec_factory = staticmethod(queue_spec)
+    operations = QUEUE_OPERATIONS
+    policy = QUEUE_POLICY
 
     def expected(self, spec: QueueSpec, scope: str) -> QueueFacts:
         dead_letter = QueueFacts(spec.dead_letter_name(scope)) if spec.dead_letter is not None else None
@@ -42,6 +46,12 @@ class QueueKind(ResourceKind[QueueSpec, QueueFacts]):
 
     def listing(self) -> Plan[list[Listed]]:
         return list_queues()
+
+    def probe(self, client: Any) -> None:
+        probe_queues(client)
+
+    def verify(self, handle: Any) -> None:
+        verify_queue(handle)
 
     def handle(self, facts: QueueFacts, client: Any, make_resource: Callable[[], Any]) -> QueueHandle[Any]:
         dead = facts.dead_letter

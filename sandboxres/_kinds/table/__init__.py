@@ -9,7 +9,9 @@ from sandboxres._engine.plans import Progress
 from sandboxres._engine.steps import Plan
 from sandboxres._kinds.base import Listed, ResourceKind
 from sandboxres._kinds.table.handle import TableHandle
+from sandboxres._kinds.table.permissions import TABLE_OPERATIONS, TABLE_POLICY
 from sandboxres._kinds.table.plans import TableFacts, create_table, delete_table, list_tables, read_table_tags
+from sandboxres._kinds.table.probes import probe_tables, verify_table
 from sandboxres._kinds.table.spec import DEFAULT_TIMEOUT, TABLE_NAMES, TABLE_PREFIX, Index, TableSpec, table_spec
 
 __all__ = ["TABLE", "TABLE_PREFIX", "Index", "TableFacts", "TableHandle", "TableKind", "TableSpec", "table_spec"]
@@ -23,6 +25,8 @@ class TableKind(ResourceKind[TableSpec, TableFacts]):
     resource = ("dynamodb", "Table")
     bounded = True  # DynamoDB allows 500 table operations in flight per account (250 with indexes)
     spec_factory = staticmethod(table_spec)
+    operations = TABLE_OPERATIONS
+    policy = TABLE_POLICY
 
     def services(self, spec: TableSpec) -> tuple[str, ...]:
         return ("dynamodb", "dynamodbstreams") if spec.stream else ("dynamodb",)
@@ -46,6 +50,12 @@ class TableKind(ResourceKind[TableSpec, TableFacts]):
 
     def listing(self) -> Plan[list[Listed]]:
         return list_tables()
+
+    def probe(self, client: Any) -> None:
+        probe_tables(client)
+
+    def verify(self, handle: Any) -> None:
+        verify_table(handle)
 
     def handle(self, facts: TableFacts, client: Any, make_resource: Callable[[], Any]) -> TableHandle[Any, Any]:
         return TableHandle(facts.name, facts.arn, client, make_resource, facts.stream_arn)
