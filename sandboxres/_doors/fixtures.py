@@ -21,27 +21,22 @@ from typing import Any, Literal
 import pytest
 
 from sandboxres import aio
-from sandboxres._doors.sync import ephemeral_bucket, ephemeral_queue, ephemeral_table
+from sandboxres._doors import sync
 from sandboxres._engine.errors import SpecError
 from sandboxres._engine.validation import call_spec
-from sandboxres._kinds.bucket import bucket_spec
-from sandboxres._kinds.queue import queue_spec
-from sandboxres._kinds.table import table_spec
+from sandboxres._kinds import KINDS
 
 Scope = Literal["session", "package", "module", "class", "function"]
-Kind = Literal["table", "bucket", "queue"]
+Kind = str  # a name of sandboxres._kinds.KINDS: "table", "bucket", "queue"
 Factory = Callable[..., Any]
 """What a factory fixture returns: ``factory(label, **options) -> handle`` (options of ``ephemeral_*``)."""
 AsyncFactory = Callable[..., Awaitable[Any]]
 """What an async factory fixture returns: ``await factory(label, **options) -> handle``."""
 
-_SYNC: dict[Kind, Callable[..., Any]] = {"table": ephemeral_table, "bucket": ephemeral_bucket, "queue": ephemeral_queue}
-_ASYNC: dict[Kind, Callable[..., Any]] = {
-    "table": aio.ephemeral_table,
-    "bucket": aio.ephemeral_bucket,
-    "queue": aio.ephemeral_queue,
-}
-_SPEC: dict[Kind, Callable[..., Any]] = {"table": table_spec, "bucket": bucket_spec, "queue": queue_spec}
+# Each kind's front doors (``ephemeral_<kind>`` of the sync and async API) and spec factory.
+_SYNC: dict[Kind, Callable[..., Any]] = {name: getattr(sync, f"ephemeral_{name}") for name in KINDS}
+_ASYNC: dict[Kind, Callable[..., Any]] = {name: getattr(aio, f"ephemeral_{name}") for name in KINDS}
+_SPEC: dict[Kind, Callable[..., Any]] = {name: kind.spec_factory for name, kind in KINDS.items()}
 _SCOPES = ("session", "package", "module", "class", "function")
 
 

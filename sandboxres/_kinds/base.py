@@ -2,7 +2,9 @@
 
 A kind (``sandboxres._kinds.table``, ``.bucket``, ``.queue``) is one :class:`ResourceKind` object holding all
 that is particular to it: its spec, names, create/ready/delete plans, tag reading (the ownership check), listing
-(the sweeper), handle, and the SDK services it needs. It is registered in ``sandboxres._kinds.KINDS``.
+(the sweeper), handle, the SDK services it needs, the IAM permissions of its operations (the generated policy),
+and the probe and verification of ``sandboxres doctor`` / ``check``. It is registered in
+``sandboxres._kinds.KINDS``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from sandboxres._engine.naming import NameRules
 from sandboxres._engine.plans import Progress
 from sandboxres._engine.steps import Plan
+from sandboxres._kinds.permissions import Operations, PolicyScope
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class ResourceKind(ABC, Generic[SpecT, FactsT]):
     bounded: ClassVar[bool] = False  # creates and deletes hold a slot of the process-wide table-operation bound
     spec_factory: ClassVar[Callable[..., Any]]
     facts_type: type[FactsT]
+    operations: ClassVar[Operations]  # every SDK operation on it (library and typical test use) -> IAM permissions
+    policy: ClassVar[PolicyScope]  # the policy's statements and ARN patterns for its names
 
     def services(self, spec: SpecT) -> tuple[str, ...]:
         """The SDK services the create plan of ``spec`` calls."""
@@ -85,6 +90,12 @@ class ResourceKind(ABC, Generic[SpecT, FactsT]):
     @abstractmethod
     def handle(self, facts: FactsT, client: Any, make_resource: Callable[[], Any]) -> Any:
         """The handle a ``with`` block receives."""
+
+    # probe(client): the cheapest call proving the service answers (``sandboxres doctor``), one the generated
+    # policy grants, with a client of ``service``; raises what the call raised
+    probe: Callable[[Any], None]
+    # verify(handle): a real write read back through the handle (``sandboxres check``); AssertionError if it differs
+    verify: Callable[[Any], None]
 
     def count(self, facts: FactsT) -> int:
         """How many resources the counters see in this one (a queue with a dead-letter queue is two)."""

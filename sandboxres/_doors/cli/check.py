@@ -7,55 +7,81 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
+from sandboxres._doors import sync
+from sandboxres._doors.cli.failures import Failure, failure_of
 from sandboxres._doors.lifecycle import State
-from sandboxres._doors.sync import Ephemeral, ephemeral_bucket, ephemeral_queue, ephemeral_table
-from sandboxres._engine.errors import SandboxresError
-from sandboxres._engine.redaction import redact, redact_url
+from sandboxres._doors.sync import Ephemeral
+from sandboxres._engine.redaction import redact_url
+from sandboxres._kinds import KINDS, services
 from sandboxres._runtime.clients import active_target
+
+
+class CheckStatus(Enum):
+    """How one kind's check ended: passed (created, used, and deleted unless kept) or failed."""
+
+    OK = "ok"
+    FAILED = "failed"
+
+
+class Stage(Enum):
+    """The step of a check: create (and wait until ready), verify (a write read back), delete."""
+
+    CREATE = "create"
+    VERIFY = "verify"
+    DELETE = "delete"
 
 
 @dataclass
 class KindResult:
+    """One kind's check: its status, timings, whether the resource was kept (``SANDBOXRES_KEEP``), and when it
+    failed the stage and the :class:`Failure`."""
+
     kind: str
+    status: CheckStatus = CheckStatus.FAILED
     name: str = ""
     ready_s: float | None = None
     verify_s: float | None = None
     delete_s: float | None = None
-    error: str = ""
-    ok: bool = False
     kept: bool = False
+    stage: Stage | None = None  # where it failed
+    failure: Failure | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def ok(self) -> bool:
+        return self.status is not CheckStatus.FAILED
 
-def _verify_table(handle: Any) -> None:
-    handle.table.put_item(Item={"pk": "check", "value": "sandboxres"})
-    item = handle.table.get_item(Key={"pk": "check"}, ConsistentRead=True).get("Item")
-    if item != {"pk": "check", "value": "sandboxres"}:
-        raise AssertionError(f"read back {item!r} instead of the item written")
+    @property
+    def error(self) -> str:
+        """``<type>: <message>`` of the failure, redacted; empty when it passed."""
+        return self.failure.summary if self.failure is not None else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The result as ``check --json`` prints it."""
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "ready_s": self.ready_s,
+            "verify_s": self.verify_s,
+            "delete_s": self.delete_s,
+            "error": self.error,
+            "ok": self.ok,
+            "kept": self.kept,
+            "details": self.details,
+        }
 
 
-def _verify_bucket(handle: Any) -> None:
-    handle.client.put_object(Bucket=handle.name, Key="check.txt", Body=b"sandboxres")
-    body = handle.client.get_object(Bucket=handle.name, Key="check.txt")["Body"].read()
-    if body != b"sandboxres":
-        raise AssertionError(f"read back {body!r} instead of the object written")
+def _checked(name: str) -> Callable[[], Ephemeral[Any]]:
+    door: Callable[[str], Ephemeral[Any]] = getattr(sync, f"ephemeral_{name}")
+    return lambda: door("check")
 
 
-def _verify_queue(handle: Any) -> None:
-    handle.client.send_message(QueueUrl=handle.url, MessageBody="sandboxres")
-    got = handle.client.receive_message(QueueUrl=handle.url, WaitTimeSeconds=5, MaxNumberOfMessages=1)
-    messages = got.get("Messages", [])
-    if [m["Body"] for m in messages] != ["sandboxres"]:
-        raise AssertionError(f"received {messages!r} instead of the message sent")
-    handle.client.delete_message(QueueUrl=handle.url, ReceiptHandle=messages[0]["ReceiptHandle"])
-
-
+# Each kind: its resource, made by the sync front door, and the verification of its handle.
 CHECKS: dict[str, tuple[Callable[[], Ephemeral[Any]], Callable[[Any], None]]] = {
-    "table": (lambda: ephemeral_table("check"), _verify_table),
-    "bucket": (lambda: ephemeral_bucket("check"), _verify_bucket),
-    "queue": (lambda: ephemeral_queue("check"), _verify_queue),
+    name: (_checked(name), kind.verify) for name, kind in KINDS.items()
 }
 
 
@@ -64,26 +90,28 @@ def check_kind(kind: str) -> KindResult:
     make, verify = CHECKS[kind]
     result = KindResult(kind)
     resource = make()
+    stage = Stage.CREATE
     try:
         started = time.perf_counter()
         handle = resource.create()
         result.name = handle.name
         result.ready_s = time.perf_counter() - started
-        started = time.perf_counter()
+        stage, started = Stage.VERIFY, time.perf_counter()
         try:
             verify(handle)
             result.verify_s = time.perf_counter() - started
         finally:
-            started = time.perf_counter()
+            verifying, stage, started = stage, Stage.DELETE, time.perf_counter()
             resource.delete()
+            stage = verifying  # deleted: any failure propagating is the verification's
             if resource.lifecycle.state is State.KEPT:  # SANDBOXRES_KEEP: nothing was deleted
                 result.kept = True
             else:
                 result.delete_s = time.perf_counter() - started
-        result.ok = True
-    except (SandboxresError, AssertionError, Exception) as exc:
+        result.status = CheckStatus.OK
+    except Exception as exc:
         result.name = result.name or resource.lifecycle.name
-        result.error = redact(f"{type(exc).__name__}: {exc}")
+        result.status, result.stage, result.failure = CheckStatus.FAILED, stage, failure_of(exc)
     return result
 
 
@@ -116,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "target": target.describe(),
-                    "results": [r.__dict__ for r in results],
+                    "results": [r.as_dict() for r in results],
                     "verdict": "ok" if ok else "failed",
                 },
                 indent=2,
@@ -124,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0 if ok else 1
     print(f"target:   {target.kind} (region {target.region}, run id {target.run_id})")
-    for service in ("dynamodb", "s3", "sqs"):
+    for service in services():
         print(f"  {service:<9} {redact_url(target.endpoints.get(service) or '') or 'AWS default'}")
     print(f"{'kind':<7} {'name':<42} {'create+ready':>13} {'verify':>9} {'delete':>9}  result")
     for r in results:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -30,44 +29,20 @@ from botocore.config import Config
 
 from sandboxres._doors.cli.check import CHECKS, check_kind
 from sandboxres._doors.cli.env import redact
+from sandboxres._doors.cli.failures import Cause, Failure, failure_of, hint_for, one_line
 from sandboxres._doors.sync import guard_target
-from sandboxres._engine.classify import error_code, error_message
 from sandboxres._engine.durations import check_duration
 from sandboxres._engine.errors import ConfigurationError
 from sandboxres._kinds import KINDS
-from sandboxres._kinds.bucket import BUCKET
-from sandboxres._kinds.queue import QUEUE_PREFIX
 from sandboxres._runtime.clients import active_target, client_kwargs, sdk_session, session_kwargs
 from sandboxres._runtime.target import Target
 
 SERVICE_OF_KIND = {name: kind.service for name, kind in KINDS.items()}
-_ENDPOINT_VAR = {"dynamodb": "AWS_ENDPOINT_URL_DYNAMODB", "s3": "AWS_ENDPOINT_URL_S3", "sqs": "AWS_ENDPOINT_URL_SQS"}
-
-
-def _probe_s3(client: Any) -> Any:
-    """GetBucketLocation of a bucket that does not exist, named like the library's own: NoSuchBucket is the answer.
-
-    Not ListBuckets: its permission is ``s3:ListAllMyBuckets``, a name emulators that enforce IAM disagree on
-    (moto 5.2.6 checks ``s3:ListBuckets``), and it lists every bucket of the account. GetBucketLocation on a
-    ``test-`` name needs exactly the permission the generated policy grants on the library's buckets, so a denial
-    means that policy is missing.
-    """
-    try:
-        return client.get_bucket_location(Bucket=BUCKET.names.make("doctor"))
-    except Exception as exc:
-        if error_code(exc) == "NoSuchBucket":
-            return None
-        raise
-
 
 # The cheapest call that proves a service answers, each one a call the policy of `sandboxres policy` grants (so an
-# AccessDenied means that policy is not attached, and the hint says so). Answers that prove the endpoint is there
-# without finding anything (NoSuchBucket) count as answered.
-PROBES: dict[str, Callable[[Any], Any]] = {
-    "dynamodb": lambda client: client.list_tables(Limit=1),
-    "s3": _probe_s3,
-    "sqs": lambda client: client.list_queues(QueueNamePrefix=QUEUE_PREFIX),
-}
+# AccessDenied means that policy is not attached, and the hint says so): each kind's probe, by its service. Answers
+# that prove the endpoint is there without finding anything (NoSuchBucket) count as answered.
+PROBES: dict[str, Callable[[Any], None]] = {kind.service: kind.probe for kind in KINDS.values()}
 
 
 @dataclass
@@ -81,97 +56,10 @@ class Finding:
     hint: str = ""
 
 
-# Failure classes, matched against "<exception type> <error code> <message>"; the first match wins.
-_CONNECTION = r"EndpointConnectionError|ConnectionClosedError|ConnectTimeoutError|ConnectionRefused|Could not connect"
-_CLASSES: tuple[tuple[str, str], ...] = (
-    ("configuration", r"ConfigurationError"),
-    ("guard", r"GuardError"),
-    ("no-credentials", r"NoCredentialsError|PartialCredentialsError|Unable to locate credentials"),
-    ("no-region", r"NoRegionError|must specify a region"),
-    ("expired", r"ExpiredToken|RequestExpired|TokenRefreshRequired|SSOTokenLoadError|UnauthorizedSSOToken"),
-    (
-        "bad-credentials",
-        r"InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|InvalidAccessKeyId"
-        r"|InvalidSignatureException|IncompleteSignature|AuthFailure|security token included in the request is invalid",
-    ),
-    ("access-denied", r"AccessDenied|UnauthorizedOperation|AuthorizationError|not authorized to perform"),
-    ("connection", _CONNECTION),
-    ("timeout", r"ReadTimeoutError|Read timeout"),
-    ("readiness", r"ReadinessTimeoutError"),
-    ("not-implemented", r"NotImplemented|UnknownOperation|InvalidAction|not yet implemented|\b501\b"),
-    ("mismatch", r"AssertionError"),
-)
-
-
-def failure_class(text: str) -> str:
-    """The class of a failure described by ``text`` (exception type, error code and message)."""
-    for name, pattern in _CLASSES:
-        if re.search(pattern, text):
-            return name
-    return "other"
-
-
-def hint_for(text: str, target: Target, service: str | None = None) -> str:
-    """What to do about the failure described by ``text`` on ``target`` (``service`` when one is concerned)."""
-    cls = failure_class(text)
-    url = target.endpoints.get(service) if service else None
-    emulated = target.kind != "aws"
-    var = _ENDPOINT_VAR.get(service or "", "AWS_ENDPOINT_URL")
-    if cls == "configuration":
-        return "fix the variables named in the error; `sandboxres env` shows what is set and where it came from"
-    if cls == "guard":
-        return "a safety guard refused real AWS: do what the message says (see the safety rules in the documentation)"
-    if cls == "no-credentials":
-        return (
-            "no credentials found: set AWS_PROFILE to the sandbox account's profile (or AWS_ACCESS_KEY_ID and "
-            "AWS_SECRET_ACCESS_KEY); `sandboxres init` writes a .env.integration template"
-        )
-    if cls == "no-region":
-        return "no region: set AWS_REGION (for example in .env.integration)"
-    if cls == "expired":
-        return "the credentials have expired: refresh them (for example `aws sso login --profile <profile>`)"
-    if cls == "bad-credentials":
-        if emulated:
-            return (
-                "the emulator rejected the credentials: s3rver accepts only S3RVER / S3RVER; moto and LocalStack "
-                "accept any unless their authentication is switched on"
-            )
-        return "AWS rejected the credentials: check the access key or profile (AWS_PROFILE) of the sandbox account"
-    if cls == "access-denied":
-        return (
-            "the identity lacks a permission: attach the policy printed by `sandboxres policy` to the sandbox "
-            "user or role (see the per-service set-up pages)"
-        )
-    if cls == "connection":
-        if emulated:
-            return (
-                f"nothing answers at {url or 'the endpoint'}: start the emulator (for example `sandboxres "
-                f"emulator`), or correct {var} / AWS_ENDPOINT_URL"
-            )
-        return "AWS is not reachable: check the network, the proxy variables (HTTPS_PROXY) and AWS_REGION"
-    if cls == "timeout":
-        return "the endpoint accepted the connection but did not answer in time: is it an AWS emulator, and is it busy?"
-    if cls == "readiness":
-        return "the resource did not become ready in time: raise SANDBOXRES_<KIND>_TIMEOUT, or check the emulator"
-    if cls == "not-implemented":
-        return f"this endpoint does not implement {service or 'the service'}: point {var} at an emulator that does"
-    if cls == "mismatch":
-        return "the endpoint answered but returned other data than written: it does not emulate the service faithfully"
-    return "unexpected failure: `sandboxres check --json` and the error above have the details"
-
-
-def one_line(text: str, limit: int = 400) -> str:
-    """``text`` on one line (emulators put whole XML documents in messages), cut at ``limit`` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def describe_error(exc: BaseException) -> str:
-    """``<type>: <code>: <message>`` for a botocore error, ``<type>: <message>`` otherwise (never secrets)."""
-    code = error_code(exc)
-    name = type(exc).__name__
-    text = f"{name}: {code}: {error_message(exc)}" if code and code != name else f"{name}: {exc}"
-    return one_line(redact(text))
+def _failed(check: str, failure: Failure, target: Target, service: str | None = None, detail: str = "") -> Finding:
+    """The finding of a failed check: the failure described on one line, and the hint for its cause."""
+    error = one_line(redact(failure.described))
+    return Finding(check, "failed", detail=detail, error=error, hint=hint_for(failure.cause, target, service))
 
 
 def _probe_config(timeout: float) -> Config:
@@ -192,8 +80,7 @@ def check_identity(target: Target, timeout: float) -> Finding:
         config = Config(ignore_configured_endpoint_urls=True).merge(_probe_config(timeout))  # type: ignore[call-arg]
         identity = session.client("sts", config=config).get_caller_identity()
     except Exception as exc:
-        text = describe_error(exc)
-        return Finding("identity", "failed", error=text, hint=hint_for(text, target, "sts"))
+        return _failed("identity", failure_of(exc), target, "sts")
     return Finding("identity", "ok", detail=f"account {identity['Account']} as {identity['Arn']}")
 
 
@@ -201,8 +88,7 @@ def check_guards(target: Target) -> Finding:
     try:
         guard_target(target)
     except Exception as exc:
-        text = describe_error(exc)
-        return Finding("guards", "failed", error=text, hint=hint_for(text, target))
+        return _failed("guards", failure_of(exc), target)
     return Finding("guards", "ok", detail="the real-AWS safety guards allow this account")
 
 
@@ -213,12 +99,10 @@ def check_reachable(target: Target, service: str, timeout: float) -> Finding:
     try:
         PROBES[service](_client(target, service, timeout))
     except Exception as exc:
-        text = describe_error(exc)
+        failure = failure_of(exc)
         # A denial is an answer: the endpoint is there and took the credentials, the identity lacks the policy.
-        detail = f"{redact(where)} answered, denied" if failure_class(text) == "access-denied" else ""
-        return Finding(
-            f"reachability {service}", "failed", detail=detail, error=text, hint=hint_for(text, target, service)
-        )
+        detail = f"{redact(where)} answered, denied" if failure.cause is Cause.ACCESS_DENIED else ""
+        return _failed(f"reachability {service}", failure, target, service, detail)
     elapsed = (time.perf_counter() - started) * 1000
     return Finding(f"reachability {service}", "ok", detail=f"{redact(where)} answered in {elapsed:.0f} ms")
 
@@ -230,8 +114,11 @@ def check_lifecycle(target: Target, kind: str) -> Finding:
     if result.ok:
         total = sum(x or 0.0 for x in (result.ready_s, result.verify_s, result.delete_s)) * 1000
         return Finding(name, "ok", detail=f"{result.name} created, used and deleted in {total:.0f} ms")
-    text = one_line(redact(result.error))
-    return Finding(name, "failed", detail=result.name, error=text, hint=hint_for(text, target, SERVICE_OF_KIND[kind]))
+    if result.failure is None:  # pragma: no cover - a failed check always has its failure
+        return Finding(name, "failed", detail=result.name)
+    error = one_line(redact(result.failure.summary))
+    hint = hint_for(result.failure.cause, target, SERVICE_OF_KIND[kind])
+    return Finding(name, "failed", detail=result.name, error=error, hint=hint)
 
 
 # Stands in for the target when the environment does not resolve (only hint texts use it).
@@ -243,8 +130,7 @@ def diagnose(kinds: list[str], *, lifecycle: bool = True, timeout: float = 5.0) 
     try:
         target = active_target()
     except ConfigurationError as exc:
-        text = describe_error(exc)
-        return None, [Finding("configuration", "failed", error=text, hint=hint_for(text, _NO_TARGET))]
+        return None, [_failed("configuration", failure_of(exc), _NO_TARGET)]
     findings = [Finding("configuration", "ok", detail=f"target {target.kind}, region {target.region or 'not set'}")]
     blocked = ""
     if target.kind == "aws":
@@ -259,12 +145,15 @@ def diagnose(kinds: list[str], *, lifecycle: bool = True, timeout: float = 5.0) 
         else:
             blocked = "the guards refused real AWS"
             findings.append(Finding("identity", "skipped", detail=blocked))
+    reachable: set[str] = set()
     for service in dict.fromkeys(SERVICE_OF_KIND[k] for k in kinds):
         if blocked:
             findings.append(Finding(f"reachability {service}", "skipped", detail=blocked))
-        else:
-            findings.append(check_reachable(target, service, timeout))
-    reachable = {f.check.split()[-1] for f in findings if f.check.startswith("reachability") and f.status == "ok"}
+            continue
+        finding = check_reachable(target, service, timeout)
+        findings.append(finding)
+        if finding.status == "ok":
+            reachable.add(service)
     for kind in kinds:
         name = f"lifecycle {kind}"
         if not lifecycle:

@@ -10,26 +10,27 @@ import argparse
 import json
 from typing import Any
 
-from sandboxres._kinds.bucket import BUCKET_PREFIX
-from sandboxres._kinds.queue import QUEUE_PREFIX
-from sandboxres._kinds.table import TABLE_PREFIX
+from sandboxres._kinds import KINDS, AnyKind
 from sandboxres._safety.iam_policy import PARTITIONS, POLICY_SERVICES, build_policy
 
+_PREFIX = {name: kind.names.prefix for name, kind in KINDS.items()}
 
-def bucket_prefix_for(prefix: str) -> str:
-    """The bucket prefix matching a table/queue prefix: lower case, ``_`` becomes ``-`` (S3 forbids ``_``)."""
-    return prefix.lower().replace("_", "-")
+
+def prefix_for(kind: AnyKind, prefix: str) -> str:
+    """``--prefix`` in the name format of ``kind``: lower case where its names are (S3), ``_`` replaced by its
+    separator (``-`` for buckets; tables and queues take it as given)."""
+    prefix = prefix.lower() if kind.names.lower_case else prefix
+    return prefix.replace("_", kind.names.separator)
 
 
 def run(args: argparse.Namespace) -> int:
-    table_prefix = args.table_prefix or args.prefix or TABLE_PREFIX
-    queue_prefix = args.queue_prefix or args.prefix or QUEUE_PREFIX
-    bucket_prefix = args.bucket_prefix or (bucket_prefix_for(args.prefix) if args.prefix else BUCKET_PREFIX)
+    prefixes = {
+        f"{name}_prefix": getattr(args, f"{name}_prefix") or (prefix_for(kind, args.prefix) if args.prefix else None)
+        for name, kind in KINDS.items()
+    }
     policy = build_policy(
         args.services or POLICY_SERVICES,
-        table_prefix=table_prefix,
-        bucket_prefix=bucket_prefix,
-        queue_prefix=queue_prefix,
+        **{key: value for key, value in prefixes.items() if value},
         partition=args.partition,
         region=args.region,
         account=args.account,
@@ -44,9 +45,9 @@ def register(verbs: Any) -> None:
         help="print the least-privilege IAM policy for a sandbox account",
         description="Print an IAM policy (JSON) that allows exactly the actions this library performs, and the "
         "item, object and message operations tests perform, on resources named with the library's prefixes: "
-        f"tables {TABLE_PREFIX}* (with their indexes and streams), buckets {BUCKET_PREFIX}* and their objects, "
-        f"queues {QUEUE_PREFIX}*. Listing actions, which AWS cannot scope to a resource, get a statement of "
-        "their own. Exit codes: 0 printed, 2 bad option.",
+        f"tables {_PREFIX['table']}* (with their indexes and streams), buckets {_PREFIX['bucket']}* and their "
+        f"objects, queues {_PREFIX['queue']}*. Listing actions, which AWS cannot scope to a resource, get a "
+        "statement of their own. Exit codes: 0 printed, 2 bad option.",
     )
     parser.add_argument(
         "--service",
@@ -57,12 +58,11 @@ def register(verbs: Any) -> None:
     )
     parser.add_argument(
         "--prefix",
-        help=f"narrower name prefix for tables and queues, e.g. {TABLE_PREFIX}billing_ (must start with "
-        f"{TABLE_PREFIX}); buckets get the same with '-' for '_' unless --bucket-prefix is given",
+        help=f"narrower name prefix for tables and queues, e.g. {_PREFIX['table']}billing_ (must start with "
+        f"{_PREFIX['table']}); buckets get the same with '-' for '_' unless --bucket-prefix is given",
     )
-    parser.add_argument("--table-prefix", help=f"table name prefix (default {TABLE_PREFIX})")
-    parser.add_argument("--bucket-prefix", help=f"bucket name prefix (default {BUCKET_PREFIX})")
-    parser.add_argument("--queue-prefix", help=f"queue name prefix (default {QUEUE_PREFIX})")
+    for name, prefix in _PREFIX.items():
+        parser.add_argument(f"--{name}-prefix", help=f"{name} name prefix (default {prefix})")
     parser.add_argument("--region", default="*", help="scope ARNs to one region (default *)")
     parser.add_argument("--account", default="*", help="scope ARNs to one 12-digit account id (default *)")
     parser.add_argument("--partition", default="aws", choices=PARTITIONS, help="ARN partition (default aws)")

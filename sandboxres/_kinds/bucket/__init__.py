@@ -7,7 +7,9 @@ from typing import Any
 
 from sandboxres._kinds.base import ResourceKind
 from sandboxres._kinds.bucket.handle import BucketHandle
+from sandboxres._kinds.bucket.permissions import BUCKET_OPERATIONS, BUCKET_POLICY
 from sandboxres._kinds.bucket.plans import BucketFacts, create_bucket, delete_bucket, list_buckets, read_bucket_tags
+from sandboxres._kinds.bucket.probes import probe_buckets, verify_bucket
 from sandboxres._kinds.bucket.spec import BUCKET_NAMES, BUCKET_PREFIX, DEFAULT_TIMEOUT, BucketSpec, bucket_spec
 
 __all__ = ["BUCKET", "BUCKET_PREFIX", "BucketFacts", "BucketHandle", "BucketKind", "BucketSpec", "bucket_spec"]
@@ -21,11 +23,16 @@ class BucketKind(ResourceKind[BucketSpec, BucketFacts]):
     resource = ("s3", "Bucket")
     spec_factory = staticmethod(bucket_spec)
     facts_type = BucketFacts
+    operations = BUCKET_OPERATIONS
+    policy = BUCKET_POLICY
 
     create = staticmethod(create_bucket)
     delete = staticmethod(delete_bucket)
     read_tags = staticmethod(read_bucket_tags)
     listing = staticmethod(list_buckets)
+
+    probe = staticmethod(probe_buckets)
+    verify = staticmethod(verify_bucket)
 
     def handle(self, facts: BucketFacts, client: Any, make_resource: Callable[[], Any]) -> BucketHandle[Any, Any]:
         return BucketHandle(facts.name, facts.arn, client, make_resource)

@@ -7,7 +7,9 @@ from typing import Any
 
 from sandboxres._kinds.base import ResourceKind
 from sandboxres._kinds.queue.handle import QueueHandle
+from sandboxres._kinds.queue.permissions import QUEUE_OPERATIONS, QUEUE_POLICY
 from sandboxres._kinds.queue.plans import QueueFacts, create_queue, delete_queue, list_queues, read_queue_tags
+from sandboxres._kinds.queue.probes import probe_queues, verify_queue
 from sandboxres._kinds.queue.spec import DEFAULT_TIMEOUT, QUEUE_NAMES, QUEUE_PREFIX, QueueSpec, queue_spec
 
 __all__ = ["QUEUE", "QUEUE_PREFIX", "QueueFacts", "QueueHandle", "QueueKind", "QueueSpec", "queue_spec"]
@@ -20,6 +22,8 @@ class QueueKind(ResourceKind[QueueSpec, QueueFacts]):
     default_timeout = DEFAULT_TIMEOUT
     spec_factory = staticmethod(queue_spec)
     facts_type = QueueFacts
+    operations = QUEUE_OPERATIONS
+    policy = QUEUE_POLICY
 
     def expected(self, spec: QueueSpec, scope: str) -> QueueFacts:
         dead_letter = QueueFacts(spec.dead_letter_name(scope)) if spec.dead_letter is not None else None
@@ -29,6 +33,9 @@ class QueueKind(ResourceKind[QueueSpec, QueueFacts]):
     delete = staticmethod(delete_queue)
     read_tags = staticmethod(read_queue_tags)
     listing = staticmethod(list_queues)
+
+    probe = staticmethod(probe_queues)
+    verify = staticmethod(verify_queue)
 
     def handle(self, facts: QueueFacts, client: Any, make_resource: Callable[[], Any]) -> QueueHandle[Any]:
         dead = facts.dead_letter

@@ -8,7 +8,9 @@ from typing import Any
 from sandboxres._kinds.base import ResourceKind
 from sandboxres._kinds.table.handle import TableHandle
 from sandboxres._kinds.table.indexes import Index
+from sandboxres._kinds.table.permissions import TABLE_OPERATIONS, TABLE_POLICY
 from sandboxres._kinds.table.plans import TableFacts, create_table, delete_table, list_tables, read_table_tags
+from sandboxres._kinds.table.probes import probe_tables, verify_table
 from sandboxres._kinds.table.spec import DEFAULT_TIMEOUT, TABLE_NAMES, TABLE_PREFIX, TableSpec, table_spec
 
 __all__ = ["TABLE", "TABLE_PREFIX", "Index", "TableFacts", "TableHandle", "TableKind", "TableSpec", "table_spec"]
@@ -23,6 +25,8 @@ class TableKind(ResourceKind[TableSpec, TableFacts]):
     bounded = True  # DynamoDB allows 500 table operations in flight per account (250 with indexes)
     spec_factory = staticmethod(table_spec)
     facts_type = TableFacts
+    operations = TABLE_OPERATIONS
+    policy = TABLE_POLICY
 
     def services(self, spec: TableSpec) -> tuple[str, ...]:
         return ("dynamodb", "dynamodbstreams") if spec.stream else ("dynamodb",)
@@ -31,6 +35,9 @@ class TableKind(ResourceKind[TableSpec, TableFacts]):
     delete = staticmethod(delete_table)
     read_tags = staticmethod(read_table_tags)
     listing = staticmethod(list_tables)
+
+    probe = staticmethod(probe_tables)
+    verify = staticmethod(verify_table)
 
     def handle(self, facts: TableFacts, client: Any, make_resource: Callable[[], Any]) -> TableHandle[Any, Any]:
         return TableHandle(facts.name, facts.arn, client, make_resource, facts.stream_arn)
