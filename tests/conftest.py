@@ -6,7 +6,8 @@
   tests are written once, as ``async def``, and parametrised over both front doors.
 - ``moto_server`` / ``moto_server_b``: separately started ``moto_server`` processes (127.0.0.1, free port),
   selected by endpoint variables alone; ``dynalite``: a DynamoDB emulator that keeps tables CREATING for a while.
-- ``inventory``: what an emulator holds (tables, buckets, queues), read over HTTP with plain boto3.
+- ``inventory``: what an emulator holds (tables, buckets, queues), read over HTTP with plain boto3
+  (:class:`tests.support.inventory.Inventory`).
 - Nothing may be left behind: each server fixture checks that its emulator holds no resource when the session
   ends, and an autouse session fixture does the same for the embedded emulator.
 """
@@ -20,14 +21,11 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 import sandboxres
 import sandboxres.aio
@@ -40,10 +38,8 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:  # ``tests.support`` and ``tests.emulators`` however pytest is started
     sys.path.insert(0, _ROOT)
 
-DEFAULT_REGION = "us-east-1"
-OTHER_REGION = "eu-central-1"
-REGIONS = (DEFAULT_REGION, OTHER_REGION)  # every region a test may create resources in
-DUMMY = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+from tests.support.inventory import DEFAULT_REGION, KINDS, REGIONS, Inventory, raw_client  # noqa: E402
+
 _ENV_PREFIXES = ("SANDBOXRES_", "AWS_")
 
 
@@ -84,44 +80,6 @@ def table_concurrency() -> Iterator[Callable[[int], None]]:
 # what an emulator holds
 
 
-@dataclass(frozen=True)
-class Inventory:
-    tables: frozenset[str]
-    buckets: frozenset[str]
-    queues: frozenset[str]
-
-    def __bool__(self) -> bool:
-        return bool(self.tables or self.buckets or self.queues)
-
-    def __sub__(self, other: Inventory) -> Inventory:
-        return Inventory(self.tables - other.tables, self.buckets - other.buckets, self.queues - other.queues)
-
-
-def raw_client(service: str, url: str, region: str = DEFAULT_REGION) -> Any:
-    """A plain boto3 client on ``url``, independent of sandboxres (to observe what really happened)."""
-    config = Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 2})
-    return boto3.client(service, endpoint_url=url, region_name=region, config=config, **DUMMY)  # type: ignore[call-overload]
-
-
-def inventory_of(
-    url: str, services: tuple[str, ...] = ("dynamodb", "s3", "sqs"), regions: tuple[str, ...] = REGIONS
-) -> Inventory:
-    """Every table, bucket and queue (name) on the emulator at ``url``, over all ``regions``."""
-    tables: set[str] = set()
-    buckets: set[str] = set()
-    queues: set[str] = set()
-    for region in regions:
-        if "dynamodb" in services:
-            for page in raw_client("dynamodb", url, region).get_paginator("list_tables").paginate():
-                tables.update(f"{region}/{name}" for name in page.get("TableNames", []))
-        if "sqs" in services:
-            for page in raw_client("sqs", url, region).get_paginator("list_queues").paginate():
-                queues.update(f"{region}/{u.rsplit('/', 1)[-1]}" for u in page.get("QueueUrls", []))
-    if "s3" in services:
-        buckets.update(b["Name"] for b in raw_client("s3", url).list_buckets().get("Buckets", []))
-    return Inventory(frozenset(tables), frozenset(buckets), frozenset(queues))
-
-
 @pytest.fixture
 def embedded_url() -> str:
     """The embedded emulator's URL (started now if it was not running)."""
@@ -129,13 +87,13 @@ def embedded_url() -> str:
 
 
 @pytest.fixture
-def inventory() -> Callable[..., Inventory]:
-    """``inventory(url=None, services=...)``: what the emulator at ``url`` (default: the embedded one) holds."""
+def inventory() -> Callable[[str | None], Inventory]:
+    """``inventory(url=None)``: what the emulator at ``url`` (default: the embedded one) holds, in every region."""
 
-    def take(url: str | None = None, services: tuple[str, ...] = ("dynamodb", "s3", "sqs")) -> Inventory:
-        return inventory_of(url or _embedded.ensure_embedded(), services)
+    def look(url: str | None = None) -> Inventory:
+        return Inventory(url or _embedded.ensure_embedded(), regions=REGIONS)
 
-    return take
+    return look
 
 
 @pytest.fixture
@@ -164,8 +122,8 @@ def managed_tags() -> Callable[..., None]:
     return check_managed_tags
 
 
-def _assert_nothing_left(what: str, url: str, services: tuple[str, ...] = ("dynamodb", "s3", "sqs")) -> None:
-    left = inventory_of(url, services)
+def _assert_nothing_left(what: str, url: str, kinds: tuple[str, ...] = KINDS) -> None:
+    left = Inventory(url, regions=REGIONS).snapshot(kinds)
     if left:
         pytest.fail(f"resources left on {what} after the test session: {left}", pytrace=False)
 
@@ -229,7 +187,7 @@ def dynalite() -> Iterator[str]:
         pytest.skip(f"dynalite is not available: {error}")
     try:
         yield emulator.url
-        _assert_nothing_left("dynalite", emulator.url, ("dynamodb",))
+        _assert_nothing_left("dynalite", emulator.url, ("table",))
     finally:
         emulator.stop()
 

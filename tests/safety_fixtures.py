@@ -1,5 +1,5 @@
 """Helpers of the safety tests (guards, sweeper, interruptions, secrets): emulator processes of their own,
-child processes that use the library, plain boto3 views of what an emulator holds.
+child processes that use the library, resources made with plain boto3.
 
 Imported explicitly by ``tests/test_guards.py``, ``test_sweeper.py``, ``test_interrupts.py`` and
 ``test_secrets.py``. Everything talks HTTP to real servers started on 127.0.0.1 and free ports.
@@ -18,20 +18,17 @@ import time
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from tests.support.faultproxy import Fault, ProxyRequest, Reply, Trigger
+from tests.support.inventory import DEFAULT_REGION as REGION
+from tests.support.inventory import raw_client
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILDREN = Path(__file__).resolve().parent / "safety_children"
-REGION = "us-east-1"
-DUMMY = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 CHILD_TIMEOUT = 90.0
 
 
@@ -64,39 +61,6 @@ def reset(url: str) -> None:
         response.read()
 
 
-def raw(service: str, url: str, **kwargs: Any) -> Any:
-    """A plain boto3 client on ``url`` with dummy credentials, independent of sandboxres."""
-    config = Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 2})
-    options: dict[str, Any] = {"region_name": REGION, "config": config, **DUMMY, **kwargs}
-    return boto3.client(service, endpoint_url=url, **options)  # type: ignore[call-overload]
-
-
-@dataclass(frozen=True)
-class Holdings:
-    """The names of every table, bucket and queue an emulator holds."""
-
-    tables: frozenset[str]
-    buckets: frozenset[str]
-    queues: frozenset[str]
-
-    def all(self) -> frozenset[str]:
-        return self.tables | self.buckets | self.queues
-
-    def prefixed_names(self) -> frozenset[str]:
-        """Names with the library's prefixes (case-sensitive)."""
-        return frozenset(
-            [n for n in self.tables | self.queues if n.startswith("test_")]
-            + [n for n in self.buckets if n.startswith("test-")]
-        )
-
-
-def holdings(url: str) -> Holdings:
-    tables = raw("dynamodb", url).list_tables().get("TableNames", [])
-    buckets = [b["Name"] for b in raw("s3", url).list_buckets().get("Buckets", [])]
-    queues = [u.rsplit("/", 1)[-1] for u in raw("sqs", url).list_queues().get("QueueUrls", [])]
-    return Holdings(frozenset(tables), frozenset(buckets), frozenset(queues))
-
-
 def library_tags(run_id: str, created_at: str) -> dict[str, str]:
     return {"sandboxres:managed": "true", "sandboxres:run-id": run_id, "sandboxres:created-at": created_at}
 
@@ -111,11 +75,11 @@ def make_table(url: str, name: str, tags: Mapping[str, str] | None = None) -> No
     }
     if tags:
         params["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
-    raw("dynamodb", url).create_table(**params)
+    raw_client("dynamodb", url).create_table(**params)
 
 
 def make_bucket(url: str, name: str, tags: Mapping[str, str] | None = None) -> None:
-    client = raw("s3", url)
+    client = raw_client("s3", url)
     client.create_bucket(Bucket=name)
     if tags:
         client.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
@@ -125,7 +89,7 @@ def make_queue(url: str, name: str, tags: Mapping[str, str] | None = None) -> No
     params: dict[str, Any] = {"QueueName": name}
     if tags:
         params["tags"] = dict(tags)
-    raw("sqs", url).create_queue(**params)
+    raw_client("sqs", url).create_queue(**params)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ async def test_defaults_and_handle(door, inventory, managed_tags) -> None:
     async with door.bucket("uploads") as b:
         assert b.name.startswith("test-uploads-")
         assert b.arn == f"arn:aws:s3:::{b.name}"
-        assert b.name in inventory().buckets
+        assert b.name in inventory().buckets()
         await door.call(b.client.head_bucket, Bucket=b.name)
         versioning = await door.call(b.client.get_bucket_versioning, Bucket=b.name)
         assert versioning.get("Status") != "Enabled"
@@ -26,7 +26,7 @@ async def test_defaults_and_handle(door, inventory, managed_tags) -> None:
         managed_tags({tag["Key"]: tag["Value"] for tag in tags["TagSet"]})
         assert "client" not in repr(b) and b.name in repr(b)
         name = b.name
-    assert name not in inventory().buckets
+    assert name not in inventory().buckets()
 
 
 async def test_versioning(door, inventory) -> None:
@@ -39,7 +39,7 @@ async def test_versioning(door, inventory) -> None:
         listing = await door.call(b.client.list_object_versions, Bucket=b.name)
         assert len(listing["Versions"]) == 2 and len(listing["DeleteMarkers"]) == 1
         name = b.name
-    assert name not in inventory().buckets  # every version and delete marker was removed first
+    assert name not in inventory().buckets()  # every version and delete marker was removed first
 
 
 async def test_a_bucket_left_full_is_emptied_and_deleted(door, inventory) -> None:
@@ -50,7 +50,7 @@ async def test_a_bucket_left_full_is_emptied_and_deleted(door, inventory) -> Non
         upload = await door.call(b.client.create_multipart_upload, Bucket=b.name, Key="big.bin")
         assert upload["UploadId"]
         name = b.name
-    assert name not in inventory().buckets
+    assert name not in inventory().buckets()
 
 
 def test_more_than_one_page_of_objects_is_emptied(monkeypatch, moto_server, inventory) -> None:
@@ -79,16 +79,16 @@ def test_more_than_one_page_of_objects_is_emptied(monkeypatch, moto_server, inve
         assert b.client.list_objects_v2(Bucket=b.name)["KeyCount"] == 1000  # a full first page, and more
         assert b.client.list_objects_v2(Bucket=b.name, StartAfter="o/00999")["KeyCount"] == 1
         name = b.name
-    assert name not in inventory(moto_server).buckets
+    assert name not in inventory(moto_server).buckets()
 
 
 async def test_explicit_create_and_delete(door, inventory) -> None:
     resource = door.api.ephemeral_bucket("explicit")
     handle = await door.call(resource.create)
-    assert handle.name in inventory().buckets
+    assert handle.name in inventory().buckets()
     await door.call(handle.client.put_object, Bucket=handle.name, Key="k", Body=b"v")
     await door.call(resource.delete)
-    assert handle.name not in inventory().buckets
+    assert handle.name not in inventory().buckets()
     await door.call(resource.delete)  # idempotent
 
 
@@ -106,10 +106,10 @@ BAD_BUCKET_OPTIONS = [
 
 @pytest.mark.parametrize("options", BAD_BUCKET_OPTIONS, ids=repr)
 async def test_bad_options_raise_spec_error_and_create_nothing(door, inventory, options: dict) -> None:
-    before = inventory()
+    before = inventory().snapshot()
     options = dict(options)
     label = options.pop("label", "bad")
     with pytest.raises(SpecError):
         async with door.bucket(label, **options):
             pytest.fail("the block must not run")
-    assert inventory() == before
+    assert inventory().snapshot() == before

@@ -52,12 +52,12 @@ class Boom(Exception):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("error", [Boom, KeyboardInterrupt], ids=["exception", "KeyboardInterrupt"])
 async def test_the_resource_is_deleted_when_the_block_raises(door, inventory, kind: str, error: type) -> None:
-    before = inventory()
+    before = inventory().snapshot()
     with pytest.raises(error):
         async with door.open(_ephemeral(door, kind, "raising")) as handle:
             assert handle.name
             raise error("inside the block")
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -68,7 +68,7 @@ def test_keyboard_interrupt_during_create_deletes_what_was_created(
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals are delivered to the main thread only")
     _, service, create_operation, _ = KINDS[kind]
-    before = inventory()
+    before = inventory().snapshot()
     done = hold_reply(proxied, service, create_operation, seconds=2.0)
     main = threading.main_thread().ident
     assert main is not None
@@ -90,7 +90,7 @@ def test_keyboard_interrupt_during_create_deletes_what_was_created(
         watcher.join(5)
     assert done.is_set(), "the create call never reached the emulator"
     assert resource.lifecycle.state == "deleted"
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def test_keyboard_interrupt_during_create_deletes_what_was_created(
 async def test_a_cleanup_failure_is_attached_to_the_error_leaving_the_block(
     door, kind: str, proxied, inventory
 ) -> None:
-    before = inventory()
+    before = inventory().snapshot()
     _, service, _, delete_operation = KINDS[kind]
     resource = _ephemeral(door, kind, "undeletable")
     with pytest.raises(Boom) as caught:
@@ -116,12 +116,12 @@ async def test_a_cleanup_failure_is_attached_to_the_error_leaving_the_block(
     # The resource is still known: once the fault is gone, delete() finishes the job.
     proxied.clear_rules()
     await door.call(resource.delete)
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_cleanup_failure_is_raised_when_the_block_succeeded(door, kind: str, proxied, inventory) -> None:
-    before = inventory()
+    before = inventory().snapshot()
     _, service, _, delete_operation = KINDS[kind]
     resource = _ephemeral(door, kind, "leaky")
     with pytest.raises(CleanupError) as caught:
@@ -131,7 +131,7 @@ async def test_a_cleanup_failure_is_raised_when_the_block_succeeded(door, kind: 
     assert "may be left behind" in str(caught.value)
     proxied.clear_rules()
     await door.call(resource.delete)
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 async def test_transient_delete_failures_are_retried_until_the_timeout_then_raised(
@@ -139,7 +139,7 @@ async def test_transient_delete_failures_are_retried_until_the_timeout_then_rais
 ) -> None:
     """HTTP 500 on every DeleteTable: retried (it is transient), but not beyond the table's timeout."""
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # no botocore retries: every retry seen is this library's
-    before = inventory()
+    before = inventory().snapshot()
     resource = door.api.ephemeral_table("flaky", timeout=1)
     with pytest.raises(CleanupError) as caught:
         async with door.open(resource) as handle:
@@ -148,11 +148,11 @@ async def test_transient_delete_failures_are_retried_until_the_timeout_then_rais
     assert proxied.count("dynamodb", "DeleteTable", faulted=True) >= 2  # it was retried
     proxied.clear_rules()
     await door.call(resource.delete)
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 def test_ephemeral_all_reports_every_cleanup_failure_together(proxied, inventory) -> None:
-    before = inventory()
+    before = inventory().snapshot()
     resources = [sandboxres.ephemeral_table("all_a"), sandboxres.ephemeral_table("all_b"), sandboxres.ephemeral_queue()]
     with pytest.raises(CleanupError) as caught:
         with sandboxres.ephemeral_all(*resources) as (a, b, q):
@@ -163,7 +163,7 @@ def test_ephemeral_all_reports_every_cleanup_failure_together(proxied, inventory
     proxied.clear_rules()
     for resource in resources:
         resource.delete()
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -182,7 +182,7 @@ def test_ephemeral_all_reports_every_cleanup_failure_together(proxied, inventory
 async def test_a_failing_create_deletes_what_it_made(
     door, proxied, inventory, kind: str, options: dict, service: str, operation: str
 ) -> None:
-    before = inventory()
+    before = inventory().snapshot()
     if kind == "queue":  # the first CreateQueue (the dead-letter queue) goes through untouched
         proxied.add(faultproxy.Rule(faultproxy.Fault(), service="sqs", operations="CreateQueue", times=1))
     proxied.add(faultproxy.access_denied(service, operation))
@@ -193,7 +193,7 @@ async def test_a_failing_create_deletes_what_it_made(
     assert resource.lifecycle.name in str(caught.value)
     assert operation in str(caught.value) or "AccessDenied" in str(caught.value)
     assert not getattr(caught.value, "sandboxres_cleanup_errors", [])
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -214,25 +214,25 @@ async def test_sandboxres_keep_keeps_the_resource(door, monkeypatch, raw) -> Non
 
 async def test_keep_false_wins_over_sandboxres_keep(door, monkeypatch, inventory) -> None:
     monkeypatch.setenv("SANDBOXRES_KEEP", "1")
-    before = inventory()
+    before = inventory().snapshot()
     async with door.bucket("not_kept", keep=False):
         pass
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 @pytest.mark.parametrize("kind", KINDS)
 async def test_keep_true_keeps_every_kind(door, kind: str, inventory, raw) -> None:
-    before = inventory()
+    before = inventory().snapshot()
     async with door.open(_ephemeral(door, kind, "kept", keep=True)) as handle:
         pass
-    left = inventory() - before
+    left = inventory().snapshot() - before
     try:
         if kind == "table":
-            assert {e.split("/", 1)[1] for e in left.tables} == {handle.name}
+            assert left == {f"table us-east-1/{handle.name}"}
         elif kind == "bucket":
-            assert left.buckets == {handle.name}
+            assert left == {f"bucket {handle.name}"}
         else:
-            assert {e.split("/", 1)[1] for e in left.queues} == {handle.name, handle.dead_letter.name}
+            assert left == {f"queue us-east-1/{handle.name}", f"queue us-east-1/{handle.dead_letter.name}"}
     finally:
         if kind == "table":
             raw("dynamodb").delete_table(TableName=handle.name)
@@ -241,7 +241,7 @@ async def test_keep_true_keeps_every_kind(door, kind: str, inventory, raw) -> No
         else:
             for url in (handle.url, handle.dead_letter.url):
                 raw("sqs").delete_queue(QueueUrl=url)
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def test_table_invisible_after_create_is_still_deleted(proxy: FaultProxy, upstre
             operations=("DescribeTable", "DeleteTable"),
             for_seconds=WINDOW,
             after="CreateTable",
-        )
+        ),
     )
     resource = sandboxres.ephemeral_table("unseen")
     with pytest.raises(ReadinessTimeoutError), resource:

@@ -36,7 +36,8 @@ from sandboxres._guards import (
     sts_client,
 )
 from sandboxres._target import Target, resolve_target
-from tests.safety_fixtures import child_env, moto_process, raw
+from tests.safety_fixtures import child_env, moto_process
+from tests.support.inventory import raw_client
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow
@@ -73,7 +74,7 @@ class StsOn:
 
     def __call__(self, target: Target) -> Any:
         self.calls += 1
-        return raw("sts", self.url, **self.options)
+        return raw_client("sts", self.url, **self.options)
 
 
 def aws(region: str | None = "us-east-1") -> Target:

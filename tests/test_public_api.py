@@ -29,14 +29,21 @@ def _params_problems(where: str, old: list[dict[str, str]], new: list[dict[str, 
         if now["kind"] != param["kind"]:
             problems.append(f"{where}: parameter {param['name']!r} is now {now['kind']}, was {param['kind']}")
         if now["default"] != param["default"]:
-            problems.append(f"{where}: parameter {param['name']!r} defaults to {now['default']}, was {param['default']}")
+            problems.append(
+                f"{where}: parameter {param['name']!r} defaults to {now['default']}, was {param['default']}"
+            )
         positional = ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD")
         if param["kind"] in positional and new.index(now) != position:
             problems.append(f"{where}: positional parameter {param['name']!r} moved")
     for param in new:
-        if param["name"] not in {p["name"] for p in old} and param["default"] == "" and param["kind"] not in (
-            "VAR_POSITIONAL",
-            "VAR_KEYWORD",
+        if (
+            param["name"] not in {p["name"] for p in old}
+            and param["default"] == ""
+            and param["kind"]
+            not in (
+                "VAR_POSITIONAL",
+                "VAR_KEYWORD",
+            )
         ):
             problems.append(f"{where}: new parameter {param['name']!r} has no default")
     return problems
@@ -67,7 +74,9 @@ def compatibility_problems(recorded: dict[str, Any], current: dict[str, Any]) ->
                 elif now["kind"] != info["kind"] and {now["kind"], info["kind"]} != {"field", "attribute"}:
                     problems.append(f"{where}.{member} is now a {now['kind']}, was a {info['kind']}")
                 else:
-                    problems += _params_problems(f"{where}.{member}", info.get("parameters", []), now.get("parameters", []))
+                    problems += _params_problems(
+                        f"{where}.{member}", info.get("parameters", []), now.get("parameters", [])
+                    )
     return problems
 
 
@@ -95,7 +104,6 @@ def test_every_public_name_reports_its_public_module(module_name: str) -> None:
     wrong = {
         name: obj.__module__
         for name in module.__all__
-        if (inspect.isclass(obj := getattr(module, name)) or inspect.isfunction(obj))
-        and obj.__module__ != module_name
+        if (inspect.isclass(obj := getattr(module, name)) or inspect.isfunction(obj)) and obj.__module__ != module_name
     }
     assert wrong == {}

@@ -19,7 +19,7 @@ async def _tags(door, q, url: str) -> dict:
 
 
 def _queue_names(inventory) -> set[str]:
-    return {entry.split("/", 1)[1] for entry in inventory().queues}
+    return set(inventory().queues())
 
 
 async def test_defaults_and_handle(door, inventory, managed_tags) -> None:
@@ -116,10 +116,10 @@ BAD_QUEUE_OPTIONS = [
 
 @pytest.mark.parametrize("options", BAD_QUEUE_OPTIONS, ids=repr)
 async def test_bad_options_raise_spec_error_and_create_nothing(door, inventory, options: dict) -> None:
-    before = inventory()
+    before = inventory().snapshot()
     options = dict(options)
     label = options.pop("label", "bad")
     with pytest.raises(SpecError):
         async with door.queue(label, **options):
             pytest.fail("the block must not run")
-    assert inventory() == before
+    assert inventory().snapshot() == before

@@ -39,7 +39,7 @@ _REDIRECTED = (
 _CLEARED = (*_REDIRECTED, "SANDBOXRES_TARGET", "SANDBOXRES_KEEP", "SANDBOXRES_ENV_FILE", "SANDBOXRES_REDIRECT")
 
 # An application module as teams write them: its own clients, one built at import, one per call; no sandboxres.
-_APP = '''
+_APP = """
 import boto3
 
 TABLES = boto3.client("dynamodb")  # built while the module is imported
@@ -59,7 +59,7 @@ def queue_urls():
 
 def store(bucket, key, body):
     boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
-'''
+"""
 
 
 @pytest.fixture
@@ -194,9 +194,10 @@ def test_clients_reach_an_external_moto_server(
         app = app_module()
         assert bucket.name in app.bucket_names()
         app.store(bucket.name, "k", b"external")
-        assert boto3.client("s3", endpoint_url=moto_server).get_object(Bucket=bucket.name, Key="k")[
-            "Body"
-        ].read() == b"external"
+        assert (
+            boto3.client("s3", endpoint_url=moto_server).get_object(Bucket=bucket.name, Key="k")["Body"].read()
+            == b"external"
+        )
         assert app.TABLES.meta.endpoint_url == moto_server
     assert os.environ["AWS_ENDPOINT_URL"] == moto_server
     assert "AWS_ENDPOINT_URL_S3" not in os.environ

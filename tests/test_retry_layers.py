@@ -32,7 +32,8 @@ from tests.support.faultproxy import (
     table_limit_exceeded,
     throttling,
 )
-from tests.support.lifecycles import MODES, Runner, TargetView, runner
+from tests.support.inventory import Inventory
+from tests.support.lifecycles import MODES, Runner, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,7 +72,7 @@ def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
 
 
 def nothing_left(upstream_url: str) -> None:
-    assert not TargetView(endpoint=upstream_url).leftovers("test")
+    assert not Inventory(endpoint=upstream_url).leftovers("test")
 
 
 def test_table_quota_is_sent_once_and_named(run: Runner, proxy: FaultProxy, upstream_url: str) -> None:
@@ -166,7 +167,7 @@ def test_bucket_is_tagged_in_its_create_call_in_three_calls(run: Runner, proxy: 
     recorder = _Recorder()
     proxy.add(Rule(recorder, service="s3", operations="CreateBucket"))
     with run.lifecycle("bucket", "born_tagged") as bucket:
-        tags = TargetView(endpoint=upstream_url).s3.get_bucket_tagging(Bucket=bucket.name)["TagSet"]
+        tags = Inventory(endpoint=upstream_url).s3.get_bucket_tagging(Bucket=bucket.name)["TagSet"]
         assert {t["Key"]: t["Value"] for t in tags}["sandboxres:managed"] == "true"
     assert len(recorder.bodies) == 1 and b"sandboxres:managed" in recorder.bodies[0], "tags sent in CreateBucket"
     operations = [r.operation for r in proxy.seen("s3", resource=bucket.name)]

@@ -18,8 +18,9 @@ import pytest
 
 from sandboxres import SpecError, sweep
 from sandboxres._naming import is_generated_bucket_name, make_name
-from tests.safety_fixtures import HeldRequest, child, child_env, holdings, make_bucket, moto_process, reset, script
+from tests.safety_fixtures import HeldRequest, child, child_env, make_bucket, moto_process, reset, script
 from tests.support.faultproxy import Rule
+from tests.support.inventory import Inventory
 
 ROOT = Path(__file__).resolve().parents[1]
 AGE = 3.0  # S3 creation dates have whole seconds: ours are made older than this, the young one younger
@@ -74,11 +75,11 @@ def test_untagged_buckets_only_on_opt_in_only_ours_only_old(emulator: str) -> No
     assert listed.found == 0, "untagged buckets are listed apart"
     reasons = {i.name: i.reason for i in listed.ignored}
     assert "exact name format" in reasons["test-foo"] and "old" in reasons[young]
-    assert ours in holdings(emulator).buckets, "a dry run deletes nothing"
+    assert ours in Inventory(emulator).buckets(), "a dry run deletes nothing"
 
     done = sweep(older_than=limit(), kinds="bucket", include_untagged=True, dry_run=False)
     assert [(r.name, r.status) for r in done.untagged] == [(ours, "deleted")] and done.ok
-    assert holdings(emulator).buckets == {"test-foo", tagged_foreign, young}
+    assert Inventory(emulator).buckets() == {"test-foo", tagged_foreign, young}
 
     with pytest.raises(SpecError, match="older_than"):
         sweep(kinds="bucket", include_untagged=True)
@@ -95,7 +96,7 @@ def test_cli_lists_untagged_apart(emulator: str) -> None:
     listed = subprocess.run([*args, "--include-untagged"], capture_output=True, text=True, env=env, timeout=120)
     assert listed.returncode == 0, listed.stderr
     assert "untagged buckets" in listed.stdout and ours in listed.stdout
-    assert ours in holdings(emulator).buckets
+    assert ours in Inventory(emulator).buckets()
 
 
 def test_bucket_killed_before_tagging_is_found_by_the_opt_in_sweep(emulator: str, fault_proxy: object) -> None:
@@ -108,9 +109,9 @@ def test_bucket_killed_before_tagging_is_found_by_the_opt_in_sweep(emulator: str
         assert hold.started.wait(60), program.stderr
         program.send(signal.SIGKILL)
         program.finish()
-    left = holdings(emulator).buckets
+    left = Inventory(emulator).buckets()
     assert len(left) == 1
     time.sleep(AGE + 1.1)
     report = sweep(older_than=f"{AGE:g}s", kinds="bucket", include_untagged=True, dry_run=False)
     assert [r.name for r in report.untagged] == sorted(left)
-    assert not holdings(emulator).buckets
+    assert not Inventory(emulator).buckets()

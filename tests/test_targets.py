@@ -155,7 +155,7 @@ def test_describe_target_on_embedded_reports_the_running_emulator() -> None:
 
 
 def _has_table(inventory_result, name: str) -> bool:
-    return any(entry.endswith("/" + name) for entry in inventory_result.tables)
+    return name in inventory_result.tables()
 
 
 async def test_endpoint_variable_switches_to_the_separate_emulator(door, monkeypatch, moto_server, inventory) -> None:
@@ -164,12 +164,14 @@ async def test_endpoint_variable_switches_to_the_separate_emulator(door, monkeyp
         assert t.client.meta.endpoint_url == moto_server
         there, embedded = inventory(moto_server), inventory()
         assert _has_table(there, t.name) and not _has_table(embedded, t.name)
-        assert b.name in there.buckets and b.name not in embedded.buckets
+        assert b.name in there.buckets() and b.name not in embedded.buckets()
         assert q.url.startswith(moto_server)
-        assert f"us-east-1/{q.name}" in there.queues and f"us-east-1/{q.name}" not in embedded.queues
+        assert (
+            f"queue us-east-1/{q.name}" in there.snapshot() and f"queue us-east-1/{q.name}" not in embedded.snapshot()
+        )
         names = (t.name, b.name, q.name)
     there = inventory(moto_server)
-    assert not _has_table(there, names[0]) and names[1] not in there.buckets
+    assert not _has_table(there, names[0]) and names[1] not in there.buckets()
 
 
 async def test_each_service_on_its_own_server(door, monkeypatch, moto_server, moto_server_b, inventory) -> None:
@@ -178,7 +180,7 @@ async def test_each_service_on_its_own_server(door, monkeypatch, moto_server, mo
     async with door.table("split") as t, door.bucket("split") as b:
         a, other = inventory(moto_server), inventory(moto_server_b)
         assert _has_table(a, t.name) and not _has_table(other, t.name)
-        assert b.name in other.buckets and b.name not in a.buckets
+        assert b.name in other.buckets() and b.name not in a.buckets()
     with pytest.raises(ConfigurationError, match="sqs"):  # no endpoint for SQS: refused, not sent to AWS
         async with door.queue("nowhere"):
             pytest.fail("the block must not run")
@@ -194,11 +196,11 @@ async def test_sandboxres_target_embedded_wins_over_endpoints(door, monkeypatch,
 async def test_aws_with_an_endpoint_creates_nothing(door, monkeypatch, moto_server, inventory) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     monkeypatch.setenv("SANDBOXRES_TARGET", "aws")
-    before = inventory(moto_server)
+    before = inventory(moto_server).snapshot()
     with pytest.raises(ConfigurationError, match="SANDBOXRES_TARGET=aws"):
         async with door.table("refused"):
             pytest.fail("the block must not run")
-    assert inventory(moto_server) == before
+    assert inventory(moto_server).snapshot() == before
 
 
 async def test_env_file_selects_the_emulator(door, tmp_path, monkeypatch, moto_server, inventory) -> None:
@@ -206,7 +208,7 @@ async def test_env_file_selects_the_emulator(door, tmp_path, monkeypatch, moto_s
     env_file.write_text(f"AWS_ENDPOINT_URL={moto_server}\nSANDBOXRES_RUN_ID=from-env-file\n")
     monkeypatch.setenv("SANDBOXRES_ENV_FILE", str(env_file))
     async with door.queue("dotenv") as q:
-        assert f"us-east-1/{q.name}" in inventory(moto_server).queues
+        assert f"queue us-east-1/{q.name}" in inventory(moto_server).snapshot()
         tags = await door.call(q.client.list_queue_tags, QueueUrl=q.url)
         assert tags["Tags"][sandboxres.TAG_RUN_ID] == "from-env-file"
 

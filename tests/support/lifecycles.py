@@ -7,9 +7,7 @@ the target with clients of its own to tell what exists and what is gone.
   ``runner.call(handle.client.put_item(...))`` works in both modes (it awaits on that loop what the aioboto3
   client returns). ``runner.make(...)`` + ``runner.enter(resource)`` do the same in two steps, for tests that
   need the ``Ephemeral`` object (the name it drew) when creation fails.
-* :class:`TargetView`: plain boto3 clients on the target in force (or on an explicit endpoint, e.g. the emulator
-  behind a fault proxy), independent of the library's client pool: ``exists(kind, name)`` and
-  ``leftovers(prefix)`` say whether anything was left behind.
+What the target holds is seen with :class:`tests.support.inventory.Inventory`.
 """
 
 from __future__ import annotations
@@ -17,25 +15,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import os
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future
 from typing import Any, Literal, TypeVar
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
-
 import sandboxres
 from sandboxres import aio
-from sandboxres._clients import active_target
+from tests.support.inventory import KINDS, Kind
 
-__all__ = ["KINDS", "MODES", "AsyncRunner", "Kind", "Mode", "Runner", "SyncRunner", "TargetView", "runner"]
+__all__ = ["KINDS", "MODES", "AsyncRunner", "Kind", "Mode", "Runner", "SyncRunner", "runner"]
 
-Kind = Literal["table", "bucket", "queue"]
 Mode = Literal["sync", "async"]
-KINDS: tuple[Kind, ...] = ("table", "bucket", "queue")
 MODES: tuple[Mode, ...] = ("sync", "async")
 T = TypeVar("T")
 
@@ -139,108 +130,3 @@ def runner(mode: str) -> Runner:
     if mode == "async":
         return AsyncRunner()
     raise ValueError(f"mode must be sync or async, got {mode!r}")
-
-
-class TargetView:
-    """boto3 clients of its own on the target in force, or on ``endpoint`` for every service.
-
-    Credentials: the environment's when set (an external emulator may insist on its own pair), else dummy ones.
-    botocore retries in standard mode, so a look at the target is not itself disturbed by a passing fault.
-    """
-
-    def __init__(self, endpoint: str | None = None) -> None:
-        target = active_target() if endpoint is None else None
-        self.region = (target.region if target else None) or "us-east-1"
-        session_args: dict[str, Any] = {"region_name": self.region}
-        if target is None or target.kind != "aws":
-            session_args["aws_access_key_id"] = os.environ.get("AWS_ACCESS_KEY_ID") or "testing"
-            session_args["aws_secret_access_key"] = os.environ.get("AWS_SECRET_ACCESS_KEY") or "testing"
-        session = boto3.session.Session(**session_args)
-        config = Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 5})
-
-        def make(service: str) -> Any:
-            url = target.endpoints.get(service) if target else endpoint
-            return session.client(service, endpoint_url=url, config=config)  # type: ignore[call-overload]
-
-        self.dynamodb = make("dynamodb")
-        self.s3 = make("s3")
-        self.sqs = make("sqs")
-        self.streams = make("dynamodbstreams")
-
-    # -- one resource ------------------------------------------------------------------------------
-
-    def table_status(self, name: str) -> str | None:
-        """The table's status, or None when it does not exist."""
-        try:
-            return str(self.dynamodb.describe_table(TableName=name)["Table"]["TableStatus"])
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
-                return None
-            raise
-
-    def bucket_exists(self, name: str) -> bool:
-        try:
-            self.s3.head_bucket(Bucket=name)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in ("404", "NoSuchBucket", "NotFound"):
-                return False
-            raise
-        return True
-
-    def queue_exists(self, name: str) -> bool:
-        """Whether GetQueueUrl finds the queue (a deleted queue may stay listed for up to 60 s, as on AWS)."""
-        try:
-            self.sqs.get_queue_url(QueueName=name)
-        except ClientError as exc:
-            error = exc.response["Error"]
-            if "NonExistentQueue" in error.get("Code", "") or error.get("QueryErrorCode") == "QueueDoesNotExist":
-                return False
-            raise
-        return True
-
-    def exists(self, kind: str, name: str) -> bool:
-        if kind == "table":
-            return self.table_status(name) is not None
-        if kind == "bucket":
-            return self.bucket_exists(name)
-        if kind == "queue":
-            return self.queue_exists(name)
-        raise ValueError(f"unknown kind {kind!r}")
-
-    # -- listings ----------------------------------------------------------------------------------
-
-    def tables(self, prefix: str = "") -> list[str]:
-        names: list[str] = []
-        params: dict[str, Any] = {}
-        while True:
-            page = self.dynamodb.list_tables(**params)
-            names += [n for n in page.get("TableNames", []) if n.startswith(prefix)]
-            if not page.get("LastEvaluatedTableName"):
-                return names
-            params = {"ExclusiveStartTableName": page["LastEvaluatedTableName"]}
-
-    def buckets(self, prefix: str = "") -> list[str]:
-        return [b["Name"] for b in self.s3.list_buckets().get("Buckets", []) if b["Name"].startswith(prefix)]
-
-    def queues(self, prefix: str = "") -> list[str]:
-        params: dict[str, Any] = {"QueueNamePrefix": prefix} if prefix else {}
-        urls: list[str] = []
-        while True:
-            page = self.sqs.list_queues(**params)
-            urls += page.get("QueueUrls", [])
-            if not page.get("NextToken"):
-                break
-            params["NextToken"] = page["NextToken"]
-        return [name for name in (url.rstrip("/").rsplit("/", 1)[-1] for url in urls) if name.startswith(prefix)]
-
-    def leftovers(self, prefix: str, kinds: tuple[str, ...] = KINDS) -> list[str]:
-        """Every resource of ``kinds`` whose name starts with ``prefix`` (a table/queue prefix; buckets are looked
-        up with ``_`` turned into ``-``), as ``"kind name"`` strings. A target may serve only some kinds."""
-        found: list[str] = []
-        if "table" in kinds:
-            found += [f"table {n}" for n in self.tables(prefix)]
-        if "bucket" in kinds:
-            found += [f"bucket {n}" for n in self.buckets(prefix.replace("_", "-").lower())]
-        if "queue" in kinds:
-            found += [f"queue {n}" for n in self.queues(prefix) if self.queue_exists(n)]
-        return found
