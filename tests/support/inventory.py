@@ -65,19 +65,33 @@ class Inventory:
             }
         self._config = Config(s3=PATH_STYLE, retries={"mode": "standard", "max_attempts": 5})
         self._clients: dict[tuple[str, str], Any] = {}
-        self.dynamodb = self.client("dynamodb")
-        self.s3 = self.client("s3")
-        self.sqs = self.client("sqs")
-        self.streams = self.client("dynamodbstreams")
 
     def client(self, service: str, region: str | None = None) -> Any:
-        """This inventory's client of ``service`` in ``region`` (default: the first region)."""
+        """This inventory's client of ``service`` in ``region`` (default: the first region), made when first asked
+        for (on boto3's default session, whose loaded service models every client shares)."""
         key = (service, region or self.region)
         if key not in self._clients:
             url = self._endpoints.get(service) if self._endpoints is not None else self._endpoint
-            session = boto3.session.Session(region_name=key[1], **self._credentials)
-            self._clients[key] = session.client(service, endpoint_url=url, config=self._config)
+            self._clients[key] = boto3.client(
+                service, endpoint_url=url, region_name=key[1], config=self._config, **self._credentials
+            )
         return self._clients[key]
+
+    @property
+    def dynamodb(self) -> Any:
+        return self.client("dynamodb")
+
+    @property
+    def s3(self) -> Any:
+        return self.client("s3")
+
+    @property
+    def sqs(self) -> Any:
+        return self.client("sqs")
+
+    @property
+    def streams(self) -> Any:
+        return self.client("dynamodbstreams")
 
     # -- one resource ------------------------------------------------------------------------------
 
