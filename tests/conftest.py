@@ -2,8 +2,8 @@
 
 - ``clean_env`` (autouse): every test starts without SANDBOXRES_* / AWS_* / endpoint variables and leaves
   ``os.environ`` as it found it, so targets never leak from one test into another.
-- ``door``: runs a test through the sync API (``sandboxres``) or the async one (``sandboxres.aio``); option
-  tests are written once, as ``async def``, and parametrised over both front doors.
+- ``run``: runs a test through the sync API (``sandboxres``) or the async one (``sandboxres.aio``); a test is
+  written once, as plain code, and parametrised over both front doors (:mod:`tests.support.runner`).
 - ``moto_server`` / ``moto_server_b``: separately started ``moto_server`` processes (127.0.0.1, free port),
   selected by endpoint variables alone; ``dynalite``: a DynamoDB emulator that keeps tables CREATING for a while.
 - ``inventory``: what an emulator holds (tables, buckets, queues), read over HTTP with plain boto3
@@ -15,12 +15,11 @@
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ if _ROOT not in sys.path:  # ``tests.support`` and ``tests.emulators`` however p
     sys.path.insert(0, _ROOT)
 
 from tests.support.inventory import DEFAULT_REGION, KINDS, REGIONS, Inventory, raw_client  # noqa: E402
+from tests.support.runner import MODES, Runner, runner  # noqa: E402
 
 _ENV_PREFIXES = ("SANDBOXRES_", "AWS_")
 
@@ -254,47 +254,11 @@ def hold_reply() -> Callable[..., threading.Event]:
 # the two front doors
 
 
-class Door:
-    """One front door: ``sync`` (``sandboxres``, boto3) or ``async`` (``sandboxres.aio``, aioboto3).
-
-    ``async with door.table(...) as t`` enters a resource through it; ``await door.call(fn, ...)`` calls a
-    client / resource method of either SDK; ``door.api`` is the module, for ``door.api.ephemeral_table(...)``.
-    """
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.api: Any = sandboxres if name == "sync" else sandboxres.aio
-
-    def __repr__(self) -> str:
-        return f"Door({self.name})"
-
-    @contextlib.asynccontextmanager
-    async def open(self, resource: Any) -> AsyncIterator[Any]:
-        if isinstance(resource, sandboxres.aio.AsyncEphemeral):
-            async with resource as handle:
-                yield handle
-        else:
-            with resource as handle:
-                yield handle
-
-    def table(self, *args: Any, **kwargs: Any) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self.open(self.api.ephemeral_table(*args, **kwargs))
-
-    def bucket(self, *args: Any, **kwargs: Any) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self.open(self.api.ephemeral_bucket(*args, **kwargs))
-
-    def queue(self, *args: Any, **kwargs: Any) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self.open(self.api.ephemeral_queue(*args, **kwargs))
-
-    @staticmethod
-    async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``fn(*args, **kwargs)``, awaited when it returns an awaitable (aioboto3)."""
-        result = fn(*args, **kwargs)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
-
-
-@pytest.fixture(params=["sync", "async"])
-def door(request: pytest.FixtureRequest) -> Door:
-    return Door(request.param)
+@pytest.fixture(params=MODES)
+def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
+    """The test runs through the sync front door (``sandboxres``), then through the async one (``sandboxres.aio``)."""
+    active = runner(request.param)
+    try:
+        yield active
+    finally:
+        active.close()

@@ -29,8 +29,8 @@ KINDS = {
 }
 
 
-def _ephemeral(door, kind: str, label: str, **options):
-    return getattr(door.api, f"ephemeral_{kind}")(label, **{**KINDS[kind][0], **options})
+def _ephemeral(run, kind: str, label: str, **options):
+    return getattr(run.api, f"ephemeral_{kind}")(label, **{**KINDS[kind][0], **options})
 
 
 @pytest.fixture
@@ -51,10 +51,10 @@ class Boom(Exception):
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("error", [Boom, KeyboardInterrupt], ids=["exception", "KeyboardInterrupt"])
-async def test_the_resource_is_deleted_when_the_block_raises(door, inventory, kind: str, error: type) -> None:
+def test_the_resource_is_deleted_when_the_block_raises(run, inventory, kind: str, error: type) -> None:
     before = inventory().snapshot()
     with pytest.raises(error):
-        async with door.open(_ephemeral(door, kind, "raising")) as handle:
+        with run.enter(_ephemeral(run, kind, "raising")) as handle:
             assert handle.name
             raise error("inside the block")
     assert inventory().snapshot() == before
@@ -98,14 +98,12 @@ def test_keyboard_interrupt_during_create_deletes_what_was_created(
 
 
 @pytest.mark.parametrize("kind", KINDS)
-async def test_a_cleanup_failure_is_attached_to_the_error_leaving_the_block(
-    door, kind: str, proxied, inventory
-) -> None:
+def test_a_cleanup_failure_is_attached_to_the_error_leaving_the_block(run, kind: str, proxied, inventory) -> None:
     before = inventory().snapshot()
     _, service, _, delete_operation = KINDS[kind]
-    resource = _ephemeral(door, kind, "undeletable")
+    resource = _ephemeral(run, kind, "undeletable")
     with pytest.raises(Boom) as caught:
-        async with door.open(resource) as handle:
+        with run.enter(resource) as handle:
             proxied.add(faultproxy.access_denied(service, delete_operation))
             raise Boom("the test failed")
     (failure,) = caught.value.sandboxres_cleanup_errors
@@ -115,39 +113,39 @@ async def test_a_cleanup_failure_is_attached_to_the_error_leaving_the_block(
     assert handle.name not in str(before)
     # The resource is still known: once the fault is gone, delete() finishes the job.
     proxied.clear_rules()
-    await door.call(resource.delete)
+    run.call(resource.delete())
     assert inventory().snapshot() == before
 
 
 @pytest.mark.parametrize("kind", KINDS)
-async def test_a_cleanup_failure_is_raised_when_the_block_succeeded(door, kind: str, proxied, inventory) -> None:
+def test_a_cleanup_failure_is_raised_when_the_block_succeeded(run, kind: str, proxied, inventory) -> None:
     before = inventory().snapshot()
     _, service, _, delete_operation = KINDS[kind]
-    resource = _ephemeral(door, kind, "leaky")
+    resource = _ephemeral(run, kind, "leaky")
     with pytest.raises(CleanupError) as caught:
-        async with door.open(resource) as handle:
+        with run.enter(resource) as handle:
             proxied.add(faultproxy.access_denied(service, delete_operation))
     assert handle.name in str(caught.value)
     assert "may be left behind" in str(caught.value)
     proxied.clear_rules()
-    await door.call(resource.delete)
+    run.call(resource.delete())
     assert inventory().snapshot() == before
 
 
-async def test_transient_delete_failures_are_retried_until_the_timeout_then_raised(
-    door, monkeypatch, proxied, inventory
+def test_transient_delete_failures_are_retried_until_the_timeout_then_raised(
+    run, monkeypatch, proxied, inventory
 ) -> None:
     """HTTP 500 on every DeleteTable: retried (it is transient), but not beyond the table's timeout."""
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # no botocore retries: every retry seen is this library's
     before = inventory().snapshot()
-    resource = door.api.ephemeral_table("flaky", timeout=1)
+    resource = run.api.ephemeral_table("flaky", timeout=1)
     with pytest.raises(CleanupError) as caught:
-        async with door.open(resource) as handle:
+        with run.enter(resource) as handle:
             proxied.add(faultproxy.server_error("dynamodb", "DeleteTable"))
     assert handle.name in str(caught.value)
     assert proxied.count("dynamodb", "DeleteTable", faulted=True) >= 2  # it was retried
     proxied.clear_rules()
-    await door.call(resource.delete)
+    run.call(resource.delete())
     assert inventory().snapshot() == before
 
 
@@ -179,16 +177,16 @@ def test_ephemeral_all_reports_every_cleanup_failure_together(proxied, inventory
         ("queue", {"dead_letter": 3}, "sqs", "CreateQueue"),  # the DLQ exists, the main queue fails
     ],
 )
-async def test_a_failing_create_deletes_what_it_made(
-    door, proxied, inventory, kind: str, options: dict, service: str, operation: str
+def test_a_failing_create_deletes_what_it_made(
+    run, proxied, inventory, kind: str, options: dict, service: str, operation: str
 ) -> None:
     before = inventory().snapshot()
     if kind == "queue":  # the first CreateQueue (the dead-letter queue) goes through untouched
         proxied.add(faultproxy.Rule(faultproxy.Fault(), service="sqs", operations="CreateQueue", times=1))
     proxied.add(faultproxy.access_denied(service, operation))
-    resource = getattr(door.api, f"ephemeral_{kind}")("failing", **options)
+    resource = getattr(run.api, f"ephemeral_{kind}")("failing", **options)
     with pytest.raises(AWSCallError) as caught:
-        async with door.open(resource):
+        with run.enter(resource):
             pytest.fail("the block must not run")
     assert resource.lifecycle.name in str(caught.value)
     assert operation in str(caught.value) or "AccessDenied" in str(caught.value)
@@ -200,10 +198,10 @@ async def test_a_failing_create_deletes_what_it_made(
 # keeping
 
 
-async def test_sandboxres_keep_keeps_the_resource(door, monkeypatch, raw) -> None:
+def test_sandboxres_keep_keeps_the_resource(run, monkeypatch, raw) -> None:
     monkeypatch.setenv("SANDBOXRES_KEEP", "1")
     kept_before = sandboxres.STATS.kept
-    async with door.table("kept") as t:
+    with run.lifecycle("table", "kept") as t:
         name = t.name
     try:
         assert raw("dynamodb").describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
@@ -212,18 +210,18 @@ async def test_sandboxres_keep_keeps_the_resource(door, monkeypatch, raw) -> Non
         raw("dynamodb").delete_table(TableName=name)
 
 
-async def test_keep_false_wins_over_sandboxres_keep(door, monkeypatch, inventory) -> None:
+def test_keep_false_wins_over_sandboxres_keep(run, monkeypatch, inventory) -> None:
     monkeypatch.setenv("SANDBOXRES_KEEP", "1")
     before = inventory().snapshot()
-    async with door.bucket("not_kept", keep=False):
+    with run.lifecycle("bucket", "not_kept", keep=False):
         pass
     assert inventory().snapshot() == before
 
 
 @pytest.mark.parametrize("kind", KINDS)
-async def test_keep_true_keeps_every_kind(door, kind: str, inventory, raw) -> None:
+def test_keep_true_keeps_every_kind(run, kind: str, inventory, raw) -> None:
     before = inventory().snapshot()
-    async with door.open(_ephemeral(door, kind, "kept", keep=True)) as handle:
+    with run.enter(_ephemeral(run, kind, "kept", keep=True)) as handle:
         pass
     left = inventory().snapshot() - before
     try:

@@ -47,7 +47,7 @@ from tests.support.faultproxy import (
     throttling,
 )
 from tests.support.inventory import KINDS, Inventory
-from tests.support.lifecycles import MODES, AsyncRunner, Runner, runner
+from tests.support.runner import AsyncRunner, Runner
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow
@@ -98,15 +98,6 @@ def through_proxy(monkeypatch: pytest.MonkeyPatch, proxy: FaultProxy) -> Iterato
     proxy.clear()
     yield
     proxy.clear()
-
-
-@pytest.fixture(params=MODES)
-def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
-    active = runner(request.param)
-    try:
-        yield active
-    finally:
-        active.close()
 
 
 # ---------------------------------------------------------------------------------------------------------

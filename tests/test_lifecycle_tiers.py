@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -28,7 +28,7 @@ from sandboxres import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID, Index, describe_tar
 from sandboxres._clients import active_target
 from sandboxres._target import ENDPOINT_VARIABLES
 from tests.support.inventory import Inventory
-from tests.support.lifecycles import MODES, Runner, runner
+from tests.support.runner import Runner
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow
@@ -60,15 +60,6 @@ GONE_WITHIN = 90.0
 
 def needs(feature: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(feature in LACKS, reason=f"SANDBOXRES_EMULATOR_LACKS={feature}: {FEATURES[feature]}")
-
-
-@pytest.fixture(params=MODES)
-def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
-    active = runner(request.param)
-    try:
-        yield active
-    finally:
-        active.close()
 
 
 @pytest.fixture(autouse=True)

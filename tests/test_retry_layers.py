@@ -33,7 +33,7 @@ from tests.support.faultproxy import (
     throttling,
 )
 from tests.support.inventory import Inventory
-from tests.support.lifecycles import MODES, Runner, runner
+from tests.support.runner import Runner
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,15 +60,6 @@ def through_proxy(monkeypatch: pytest.MonkeyPatch, proxy: FaultProxy) -> Iterato
     proxy.clear()
     yield
     proxy.clear()
-
-
-@pytest.fixture(params=MODES)
-def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
-    active = runner(request.param)
-    try:
-        yield active
-    finally:
-        active.close()
 
 
 def nothing_left(upstream_url: str) -> None:

@@ -30,7 +30,7 @@ from sandboxres._target import ENDPOINT_VARIABLES
 from tests.emulators.launch import start_emulator
 from tests.support.faultproxy import TRANSIENT_FAULTS, FaultProxy, Rule, ServiceError, random_faults, start_fault_proxy
 from tests.support.inventory import Inventory
-from tests.support.lifecycles import AsyncRunner, Runner, SyncRunner
+from tests.support.runner import AsyncRunner, Runner, SyncRunner
 
 __all__ = ["OPTIONS", "Case", "SoakReport", "SoakTarget", "plan_cases", "run_soak", "soak_target"]
 

@@ -1,12 +1,13 @@
-"""Drive a resource lifecycle through the sync or the async front door with one piece of test code, and look at
-the target with clients of its own to tell what exists and what is gone.
+"""Run one piece of test code through the sync front door (``sandboxres``) or the async one (``sandboxres.aio``).
 
-* :class:`SyncRunner` / :class:`AsyncRunner` (see :func:`runner`): ``with runner.lifecycle("table", "users",
-  range_key="sk") as handle:`` enters ``sandboxres.ephemeral_table`` or ``sandboxres.aio.ephemeral_table``.
-  The async runner keeps an event loop on a thread of its own: the test body stays plain code, and
-  ``runner.call(handle.client.put_item(...))`` works in both modes (it awaits on that loop what the aioboto3
-  client returns). ``runner.make(...)`` + ``runner.enter(resource)`` do the same in two steps, for tests that
-  need the ``Ephemeral`` object (the name it drew) when creation fails.
+:class:`SyncRunner` / :class:`AsyncRunner` (see :func:`runner`, and the ``run`` fixture of ``tests/conftest.py``
+that parametrises a test over both): ``with run.lifecycle("table", "users", range_key="sk") as handle:`` enters
+``sandboxres.ephemeral_table`` or ``sandboxres.aio.ephemeral_table``. The async runner keeps an event loop on a
+thread of its own: the test body stays plain code, and ``run.call(handle.client.put_item(...))`` works in both
+modes (it awaits on that loop what the aioboto3 client returns). ``run.make(...)`` + ``run.enter(resource)`` do
+the same in two steps, for tests that need the ``Ephemeral`` object (the name it drew) when creation fails;
+``run.api`` is the front door's module (``run.api.ephemeral_queue(...)``, ``run.api.ephemeral_table``).
+
 What the target holds is seen with :class:`tests.support.inventory.Inventory`.
 """
 
@@ -16,40 +17,33 @@ import asyncio
 import contextlib
 import inspect
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Iterator
 from concurrent.futures import Future
+from types import ModuleType
 from typing import Any, Literal, TypeVar
 
 import sandboxres
 from sandboxres import aio
-from tests.support.inventory import KINDS, Kind
 
-__all__ = ["KINDS", "MODES", "AsyncRunner", "Kind", "Mode", "Runner", "SyncRunner", "runner"]
+__all__ = ["MODES", "AsyncRunner", "Mode", "Runner", "SyncRunner", "runner"]
 
 Mode = Literal["sync", "async"]
 MODES: tuple[Mode, ...] = ("sync", "async")
 T = TypeVar("T")
-
-_SYNC_DOORS: dict[str, Callable[..., Any]] = {
-    "table": sandboxres.ephemeral_table,
-    "bucket": sandboxres.ephemeral_bucket,
-    "queue": sandboxres.ephemeral_queue,
-}
-_ASYNC_DOORS: dict[str, Callable[..., Any]] = {
-    "table": aio.ephemeral_table,
-    "bucket": aio.ephemeral_bucket,
-    "queue": aio.ephemeral_queue,
-}
 
 
 class Runner:
     """Runs lifecycles through one of the two front doors; see the module docstring."""
 
     mode: Mode
+    api: ModuleType
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.mode})"
 
     def make(self, kind: str, label: str, **options: Any) -> Any:
         """The front door's ephemeral object (not entered yet)."""
-        raise NotImplementedError
+        return getattr(self.api, f"ephemeral_{kind}")(label, **options)
 
     def enter(self, resource: Any) -> contextlib.AbstractContextManager[Any]:
         """Enter ``resource`` (create, wait), yield its handle, delete it on the way out."""
@@ -68,12 +62,11 @@ class Runner:
 
 class SyncRunner(Runner):
     mode: Mode = "sync"
-
-    def make(self, kind: str, label: str, **options: Any) -> Any:
-        return _SYNC_DOORS[kind](label, **options)
+    api = sandboxres
 
     def enter(self, resource: Any) -> contextlib.AbstractContextManager[Any]:
-        return resource  # type: ignore[no-any-return]
+        assert isinstance(resource, contextlib.AbstractContextManager), f"{resource!r} is not a sync resource"
+        return resource
 
     def call(self, value: T | Awaitable[T]) -> T:
         assert not inspect.isawaitable(value), "a sync handle's client returned an awaitable"
@@ -84,6 +77,7 @@ class AsyncRunner(Runner):
     """Runs ``sandboxres.aio`` on an event loop owned by a daemon thread; the caller blocks on each step."""
 
     mode: Mode = "async"
+    api = aio
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
@@ -96,9 +90,6 @@ class AsyncRunner(Runner):
 
         future: Future[T] = asyncio.run_coroutine_threadsafe(wrapped(), self.loop)
         return future.result()
-
-    def make(self, kind: str, label: str, **options: Any) -> Any:
-        return _ASYNC_DOORS[kind](label, **options)
 
     @contextlib.contextmanager
     def enter(self, resource: Any) -> Iterator[Any]:
