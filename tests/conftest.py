@@ -18,7 +18,6 @@ import contextlib
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -38,6 +37,7 @@ if _ROOT not in sys.path:  # ``tests.support`` and ``tests.emulators`` however p
     sys.path.insert(0, _ROOT)
 
 from tests.support.inventory import DEFAULT_REGION, KINDS, REGIONS, Inventory, raw_client  # noqa: E402
+from tests.support.moto_server import moto_process  # noqa: E402
 from tests.support.runner import MODES, Runner, runner  # noqa: E402
 
 _ENV_PREFIXES = ("SANDBOXRES_", "AWS_")
@@ -150,30 +150,24 @@ def _launch() -> Any:
 
 
 @contextlib.contextmanager
-def _moto_process(what: str) -> Iterator[str]:
-    launch = _launch()
-    try:
-        emulator = launch.start_moto()
-    except launch.EmulatorUnavailable as error:
-        pytest.skip(str(error))
-    try:
-        yield emulator.url
-        _assert_nothing_left(what, emulator.url)
-    finally:
-        emulator.stop()
+def _checked_moto_process(what: str) -> Iterator[str]:
+    """A ``moto_server`` process that must hold nothing when the session is done with it."""
+    with moto_process() as url:
+        yield url
+        _assert_nothing_left(what, url)
 
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """The URL of a ``moto_server`` process started for this test session."""
-    with _moto_process("the moto_server process") as url:
+    with _checked_moto_process("the moto_server process") as url:
         yield url
 
 
 @pytest.fixture(scope="session")
 def moto_server_b() -> Iterator[str]:
     """A second, independent ``moto_server`` process (per-service endpoints on different servers)."""
-    with _moto_process("the second moto_server process") as url:
+    with _checked_moto_process("the second moto_server process") as url:
         yield url
 
 
@@ -230,22 +224,12 @@ def hold_reply() -> Callable[..., threading.Event]:
     """``hold_reply(proxy, service, operation, seconds=2.0)``: the proxy forwards the next such request, then holds
     its answer for ``seconds``. The returned event is set once the upstream has carried the request out, so a
     test can interrupt the caller while the operation is done but not yet answered."""
-    from tests.support import faultproxy
-
-    class HoldReply(faultproxy.Fault):  # type: ignore[misc]
-        def __init__(self, seconds: float) -> None:
-            self.seconds = seconds
-            self.done = threading.Event()
-
-        def after(self, request: Any, reply: Any, trigger: Any) -> Any:
-            self.done.set()
-            time.sleep(self.seconds)
-            return reply
+    from tests.support.faultproxy import Rule, SlowReply
 
     def add(proxy: Any, service: str, operation: str, seconds: float = 2.0) -> threading.Event:
-        fault = HoldReply(seconds)
-        proxy.add(faultproxy.Rule(fault, service=service, operations=operation, times=1))
-        return fault.done
+        fault = SlowReply(seconds)
+        proxy.add(Rule(fault, service=service, operations=operation, times=1))
+        return fault.started
 
     return add
 

@@ -36,8 +36,9 @@ from sandboxres._guards import (
     sts_client,
 )
 from sandboxres._target import Target, resolve_target
-from tests.safety_fixtures import child_env, moto_process
+from tests.support.child_processes import child_env
 from tests.support.inventory import raw_client
+from tests.support.moto_server import moto_process
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow

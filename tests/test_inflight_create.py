@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from tests.safety_fixtures import SIGNALS, HeldRequest, child, child_env, moto_process, reset, script
-from tests.support.faultproxy import Rule
+from tests.support.child_processes import SIGNALS, child, child_env, script
+from tests.support.faultproxy import HeldRequest, Rule
 from tests.support.inventory import Inventory
+from tests.support.moto_server import moto_process, reset
 
 CREATE_OPERATION = {
     "table": ("dynamodb", "CreateTable"),

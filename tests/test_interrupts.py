@@ -16,9 +16,17 @@ from typing import Any
 
 import pytest
 
-from tests.safety_fixtures import SIGNALS, SlowReply, child, child_env, moto_process, reset, script
-from tests.support.faultproxy import Rule, aws_error, bucket_not_found_after_create, server_error, table_creating
+from tests.support.child_processes import SIGNALS, child, child_env, script
+from tests.support.faultproxy import (
+    Rule,
+    SlowReply,
+    aws_error,
+    bucket_not_found_after_create,
+    server_error,
+    table_creating,
+)
 from tests.support.inventory import Inventory
+from tests.support.moto_server import moto_process, reset
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow

@@ -28,8 +28,9 @@ import sandboxres.aio
 from sandboxres import AWSCallError, CleanupError, describe_target
 from sandboxres._clients import active_target, client_pool
 from sandboxres._redact import redact
-from tests.safety_fixtures import child_env, moto_process, reset
+from tests.support.child_processes import child_env
 from tests.support.faultproxy import aws_error
+from tests.support.moto_server import moto_process, reset
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow

@@ -18,9 +18,11 @@ import pytest
 
 from sandboxres import SpecError, sweep
 from sandboxres._naming import is_generated_bucket_name, make_name
-from tests.safety_fixtures import HeldRequest, child, child_env, make_bucket, moto_process, reset, script
-from tests.support.faultproxy import Rule
+from tests.support.child_processes import child, child_env, script
+from tests.support.faultproxy import HeldRequest, Rule
 from tests.support.inventory import Inventory
+from tests.support.moto_server import moto_process, reset
+from tests.support.planted import make_bucket
 
 ROOT = Path(__file__).resolve().parents[1]
 AGE = 3.0  # S3 creation dates have whole seconds: ours are made older than this, the young one younger

@@ -24,20 +24,11 @@ from sandboxres._clients import active_target, client_pool
 from sandboxres._drivers import SyncDriver
 from sandboxres._ownership import delete_owned, ownership
 from sandboxres._sweeper import SweepProgress, parse_age
-from tests.safety_fixtures import (
-    CHILDREN,
-    child,
-    child_env,
-    library_tags,
-    make_bucket,
-    make_queue,
-    make_table,
-    moto_process,
-    reset,
-    script,
-)
+from tests.support.child_processes import CHILDREN, child, child_env, script
 from tests.support.faultproxy import access_denied
 from tests.support.inventory import Inventory
+from tests.support.moto_server import moto_process, reset
+from tests.support.planted import library_tags, make_bucket, make_queue, make_table
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow

@@ -64,8 +64,10 @@ from tests.support.faultproxy.faults import (
     Delay,
     FakeDeletingTable,
     Fault,
+    HeldRequest,
     ResetConnection,
     SetTableStatus,
+    SlowReply,
     Trigger,
 )
 from tests.support.faultproxy.messages import RESET, ProxyRequest, Reply, SeenRequest
@@ -85,6 +87,7 @@ __all__ = [
     "Fault",
     "FaultKind",
     "FaultProxy",
+    "HeldRequest",
     "Operations",
     "ProxyRequest",
     "Reply",
@@ -95,6 +98,7 @@ __all__ = [
     "SeenRequest",
     "ServiceError",
     "SetTableStatus",
+    "SlowReply",
     "Trigger",
     "Window",
     "access_denied",

@@ -162,3 +162,57 @@ class Chaos(Fault):
     def after(self, request: ProxyRequest, reply: Reply, trigger: Trigger) -> Reply | ResetType:
         assert trigger.chosen is not None
         return trigger.chosen.after(request, reply, trigger)
+
+
+class SlowReply(Fault):
+    """Forward the request, then hold the upstream's reply back (up to ``seconds``): the operation has
+    happened, the client is still waiting for the answer. ``started`` is set when a reply is being held."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    @property
+    def label(self) -> str:
+        return f"slow reply {self.seconds:g}s"
+
+    def after(self, request: ProxyRequest, reply: Reply, trigger: Trigger) -> Reply:
+        self.started.set()
+        self.release.wait(self.seconds)
+        return reply
+
+
+class HeldRequest(Fault):
+    """Hold the request back for ``seconds`` before forwarding it: the client is waiting, the operation has
+    not happened yet and happens once the hold ends, whatever became of the client meanwhile (an in-flight
+    create). ``started`` is set when a request is being held, ``forwarded`` once it went upstream."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = threading.Event()
+        self.forwarded = threading.Event()
+        # Set by a test once it has interrupted the client: the hold's seconds count from then (so that a loaded
+        # machine cannot let the create land before the interruption). Unset, they count from the request.
+        self.interrupted = threading.Event()
+        self.counts_from_interruption = False
+
+    def after_interruption(self) -> HeldRequest:
+        """Hold until :attr:`interrupted` is set (at most a minute), then ``seconds`` more."""
+        self.counts_from_interruption = True
+        return self
+
+    @property
+    def label(self) -> str:
+        return f"hold {self.seconds:g}s"
+
+    def before(self, request: ProxyRequest, trigger: Trigger) -> None:
+        self.started.set()
+        if self.counts_from_interruption:
+            self.interrupted.wait(60)
+        time.sleep(self.seconds)
+        return None
+
+    def after(self, request: ProxyRequest, reply: Reply, trigger: Trigger) -> Reply:
+        self.forwarded.set()
+        return reply
