@@ -5,7 +5,9 @@
 - ``run``: runs a test through the sync API (``sandboxres``) or the async one (``sandboxres.aio``); a test is
   written once, as plain code, and parametrised over both front doors (:mod:`tests.support.runner`).
 - ``moto_server`` / ``moto_server_b``: separately started ``moto_server`` processes (127.0.0.1, free port),
-  selected by endpoint variables alone; ``dynalite``: a DynamoDB emulator that keeps tables CREATING for a while.
+  selected by endpoint variables alone; ``upstream_url``: one of the test module's own, ``emulator`` the same
+  emptied around each test, ``proxy`` a fault proxy in front of it; ``dynalite``: a DynamoDB emulator that
+  keeps tables CREATING for a while.
 - ``inventory``: what an emulator holds (tables, buckets, queues), read over HTTP with plain boto3
   (:class:`tests.support.inventory.Inventory`).
 - Nothing may be left behind: each server fixture checks that its emulator holds no resource when the session
@@ -37,7 +39,7 @@ if _ROOT not in sys.path:  # ``tests.support`` and ``tests.emulators`` however p
     sys.path.insert(0, _ROOT)
 
 from tests.support.inventory import DEFAULT_REGION, KINDS, REGIONS, Inventory, raw_client  # noqa: E402
-from tests.support.moto_server import moto_process  # noqa: E402
+from tests.support.moto_server import moto_process, reset  # noqa: E402
 from tests.support.runner import MODES, Runner, runner  # noqa: E402
 
 _ENV_PREFIXES = ("SANDBOXRES_", "AWS_")
@@ -169,6 +171,30 @@ def moto_server_b() -> Iterator[str]:
     """A second, independent ``moto_server`` process (per-service endpoints on different servers)."""
     with _checked_moto_process("the second moto_server process") as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def upstream_url() -> Iterator[str]:
+    """A ``moto_server`` process of this test module's own (its state is the module's alone to reset)."""
+    with moto_process() as url:
+        yield url
+
+
+@pytest.fixture
+def emulator(upstream_url: str) -> Iterator[str]:
+    """The module's moto server, emptied before and after the test."""
+    reset(upstream_url)
+    yield upstream_url
+    reset(upstream_url)
+
+
+@pytest.fixture(scope="module")
+def proxy(upstream_url: str) -> Iterator[Any]:
+    """A fault proxy in front of the module's moto server, for the whole module (its tests clear it)."""
+    from tests.support.faultproxy import start_fault_proxy
+
+    with start_fault_proxy(upstream_url) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")

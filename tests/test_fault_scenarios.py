@@ -24,7 +24,6 @@ import pytest
 
 from sandboxres import AWSCallError, ForeignResourceError, ReadinessTimeoutError
 from sandboxres._target import ENDPOINT_VARIABLES
-from tests.emulators.launch import EmulatorUnavailable, start_emulator
 from tests.support.faultproxy import (
     FaultProxy,
     Rule,
@@ -39,7 +38,6 @@ from tests.support.faultproxy import (
     queue_not_ready,
     server_error,
     service_unavailable,
-    start_fault_proxy,
     table_creating,
     table_deleting,
     table_limit_exceeded,
@@ -62,22 +60,6 @@ SLACK = 0.3
 
 # ---------------------------------------------------------------------------------------------------------
 # fixtures
-
-
-@pytest.fixture(scope="module")
-def upstream_url() -> Iterator[str]:
-    try:
-        emulator = start_emulator("moto")
-    except EmulatorUnavailable as error:
-        pytest.skip(str(error))
-    with emulator:
-        yield emulator.url
-
-
-@pytest.fixture(scope="module")
-def proxy(upstream_url: str) -> Iterator[FaultProxy]:
-    with start_fault_proxy(upstream_url) as started:
-        yield started
 
 
 @pytest.fixture(scope="module")

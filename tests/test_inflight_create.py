@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,7 +21,6 @@ import pytest
 from tests.support.child_processes import SIGNALS, child, child_env, script
 from tests.support.faultproxy import HeldRequest, Rule
 from tests.support.inventory import Inventory
-from tests.support.moto_server import moto_process, reset
 
 CREATE_OPERATION = {
     "table": ("dynamodb", "CreateTable"),
@@ -30,19 +29,6 @@ CREATE_OPERATION = {
     "dead-letter": ("sqs", "CreateQueue"),
 }
 HOLD = 2.0  # the create lands this long after the child was interrupted
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    with moto_process() as url:
-        yield url
-
-
-@pytest.fixture
-def emulator(upstream: str) -> Iterator[str]:
-    reset(upstream)
-    yield upstream
-    reset(upstream)
 
 
 def held_rule(kind: str, hold: HeldRequest) -> Rule:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,7 +26,6 @@ from tests.support.faultproxy import (
     table_creating,
 )
 from tests.support.inventory import Inventory
-from tests.support.moto_server import moto_process, reset
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow
@@ -36,20 +35,6 @@ CREATE_OPERATION = {
     "bucket": ("s3", "CreateBucket"),
     "queue": ("sqs", "CreateQueue"),
 }
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    with moto_process() as url:
-        yield url
-
-
-@pytest.fixture
-def emulator(upstream: str) -> Iterator[str]:
-    """The module's moto server, emptied before and checked empty of library resources after the test."""
-    reset(upstream)
-    yield upstream
-    reset(upstream)
 
 
 def expected_status(name: str) -> int:

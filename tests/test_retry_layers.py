@@ -20,7 +20,6 @@ import pytest
 
 import sandboxres
 from sandboxres import AWSCallError, ConfigurationError, EndpointUnreachableError, QuotaError
-from tests.emulators.launch import EmulatorUnavailable, start_emulator
 from tests.support.faultproxy import (
     Fault,
     FaultProxy,
@@ -28,7 +27,6 @@ from tests.support.faultproxy import (
     Rule,
     Trigger,
     aws_error,
-    start_fault_proxy,
     table_limit_exceeded,
     throttling,
 )
@@ -36,22 +34,6 @@ from tests.support.inventory import Inventory
 from tests.support.runner import Runner
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def upstream_url() -> Iterator[str]:
-    try:
-        emulator = start_emulator("moto")
-    except EmulatorUnavailable as error:
-        pytest.skip(str(error))
-    with emulator:
-        yield emulator.url
-
-
-@pytest.fixture(scope="module")
-def proxy(upstream_url: str) -> Iterator[FaultProxy]:
-    with start_fault_proxy(upstream_url) as started:
-        yield started
 
 
 @pytest.fixture(autouse=True)

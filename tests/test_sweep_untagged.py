@@ -21,28 +21,22 @@ from sandboxres._naming import is_generated_bucket_name, make_name
 from tests.support.child_processes import child, child_env, script
 from tests.support.faultproxy import HeldRequest, Rule
 from tests.support.inventory import Inventory
-from tests.support.moto_server import moto_process, reset
+from tests.support.moto_server import reset
 from tests.support.planted import make_bucket
 
 ROOT = Path(__file__).resolve().parents[1]
 AGE = 3.0  # S3 creation dates have whole seconds: ours are made older than this, the young one younger
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    with moto_process() as url:
-        yield url
-
-
 @pytest.fixture
-def emulator(upstream: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    reset(upstream)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", upstream)
+def emulator(upstream_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    reset(upstream_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", upstream_url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
-    yield upstream
-    reset(upstream)
+    yield upstream_url
+    reset(upstream_url)
 
 
 def test_exact_name_format() -> None:

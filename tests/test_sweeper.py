@@ -27,7 +27,7 @@ from sandboxres._sweeper import SweepProgress, parse_age
 from tests.support.child_processes import CHILDREN, child, child_env, script
 from tests.support.faultproxy import access_denied
 from tests.support.inventory import Inventory
-from tests.support.moto_server import moto_process, reset
+from tests.support.moto_server import reset
 from tests.support.planted import library_tags, make_bucket, make_queue, make_table
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
@@ -36,19 +36,13 @@ pytestmark = pytest.mark.slow
 CHILD_RUN = "childrun1"
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    with moto_process() as url:
-        yield url
-
-
 @pytest.fixture
-def emulator(upstream: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def emulator(upstream_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The module's moto server, empty, and the target of this process (``sweep()`` reads the environment)."""
-    reset(upstream)
-    point_at(monkeypatch, upstream)
-    yield upstream
-    reset(upstream)
+    reset(upstream_url)
+    point_at(monkeypatch, upstream_url)
+    yield upstream_url
+    reset(upstream_url)
 
 
 def point_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
