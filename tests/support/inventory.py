@@ -10,7 +10,7 @@ of sandboxres and its client pool.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any, Literal
 
 import boto3
@@ -27,15 +27,18 @@ DEFAULT_REGION = "us-east-1"
 OTHER_REGION = "eu-central-1"
 REGIONS = (DEFAULT_REGION, OTHER_REGION)  # every region a test may create resources in
 DUMMY = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-PATH_STYLE = {"addressing_style": "path"}
+
+# boto3.client, seen as taking any keywords: its typed overloads want the service name as a literal and every
+# keyword spelled out, and these helpers take both as data.
+_new_client: Callable[..., Any] = boto3.client
 
 
 def raw_client(service: str, url: str, region: str = DEFAULT_REGION, **options: Any) -> Any:
     """A plain boto3 client on ``url`` with dummy credentials, independent of sandboxres (to observe what really
     happened); ``options`` go to ``boto3.client`` and win over these defaults."""
-    config = Config(s3=PATH_STYLE, retries={"mode": "standard", "max_attempts": 2})
+    config = Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 2})
     arguments: dict[str, Any] = {"region_name": region, "config": config, **DUMMY, **options}
-    return boto3.client(service, endpoint_url=url, **arguments)
+    return _new_client(service, endpoint_url=url, **arguments)
 
 
 def _queue_name(url: str) -> str:
@@ -63,7 +66,7 @@ class Inventory:
                 "aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID") or "testing",
                 "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or "testing",
             }
-        self._config = Config(s3=PATH_STYLE, retries={"mode": "standard", "max_attempts": 5})
+        self._config = Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 5})
         self._clients: dict[tuple[str, str], Any] = {}
 
     def client(self, service: str, region: str | None = None) -> Any:
@@ -72,7 +75,7 @@ class Inventory:
         key = (service, region or self.region)
         if key not in self._clients:
             url = self._endpoints.get(service) if self._endpoints is not None else self._endpoint
-            self._clients[key] = boto3.client(
+            self._clients[key] = _new_client(
                 service, endpoint_url=url, region_name=key[1], config=self._config, **self._credentials
             )
         return self._clients[key]
