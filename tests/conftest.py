@@ -2,11 +2,14 @@
 
 - ``clean_env`` (autouse): every test starts without SANDBOXRES_* / AWS_* / endpoint variables and leaves
   ``os.environ`` as it found it, so targets never leak from one test into another.
-- ``door``: runs a test through the sync API (``sandboxres``) or the async one (``sandboxres.aio``); option
-  tests are written once, as ``async def``, and parametrised over both front doors.
+- ``run``: runs a test through the sync API (``sandboxres``) or the async one (``sandboxres.aio``); a test is
+  written once, as plain code, and parametrised over both front doors (:mod:`tests.support.runner`).
 - ``moto_server`` / ``moto_server_b``: separately started ``moto_server`` processes (127.0.0.1, free port),
-  selected by endpoint variables alone; ``dynalite``: a DynamoDB emulator that keeps tables CREATING for a while.
-- ``inventory``: what an emulator holds (tables, buckets, queues), read over HTTP with plain boto3.
+  selected by endpoint variables alone; ``upstream_url``: one of the test module's own, ``emulator`` the same
+  emptied around each test, ``proxy`` a fault proxy in front of it; ``dynalite``: a DynamoDB emulator that
+  keeps tables CREATING for a while.
+- ``inventory``: what an emulator holds (tables, buckets, queues), read over HTTP with plain boto3
+  (:class:`tests.support.inventory.Inventory`).
 - Nothing may be left behind: each server fixture checks that its emulator holds no resource when the session
   ends, and an autouse session fixture does the same for the embedded emulator.
 """
@@ -14,20 +17,15 @@
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 import sys
 import threading
-import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 import sandboxres
 import sandboxres._runtime.embedded as _embedded
@@ -40,10 +38,10 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:  # ``tests.support`` and ``tests.emulators`` however pytest is started
     sys.path.insert(0, _ROOT)
 
-DEFAULT_REGION = "us-east-1"
-OTHER_REGION = "eu-central-1"
-REGIONS = (DEFAULT_REGION, OTHER_REGION)  # every region a test may create resources in
-DUMMY = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+from tests.support.inventory import DEFAULT_REGION, KINDS, REGIONS, Inventory, raw_client  # noqa: E402
+from tests.support.moto_server import moto_process, reset  # noqa: E402
+from tests.support.runner import MODES, Runner, runner  # noqa: E402
+
 _ENV_PREFIXES = ("SANDBOXRES_", "AWS_")
 
 
@@ -84,44 +82,6 @@ def table_concurrency() -> Iterator[Callable[[int], None]]:
 # what an emulator holds
 
 
-@dataclass(frozen=True)
-class Inventory:
-    tables: frozenset[str]
-    buckets: frozenset[str]
-    queues: frozenset[str]
-
-    def __bool__(self) -> bool:
-        return bool(self.tables or self.buckets or self.queues)
-
-    def __sub__(self, other: Inventory) -> Inventory:
-        return Inventory(self.tables - other.tables, self.buckets - other.buckets, self.queues - other.queues)
-
-
-def raw_client(service: str, url: str, region: str = DEFAULT_REGION) -> Any:
-    """A plain boto3 client on ``url``, independent of sandboxres (to observe what really happened)."""
-    config = Config(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 2})
-    return boto3.client(service, endpoint_url=url, region_name=region, config=config, **DUMMY)  # type: ignore[call-overload]
-
-
-def inventory_of(
-    url: str, services: tuple[str, ...] = ("dynamodb", "s3", "sqs"), regions: tuple[str, ...] = REGIONS
-) -> Inventory:
-    """Every table, bucket and queue (name) on the emulator at ``url``, over all ``regions``."""
-    tables: set[str] = set()
-    buckets: set[str] = set()
-    queues: set[str] = set()
-    for region in regions:
-        if "dynamodb" in services:
-            for page in raw_client("dynamodb", url, region).get_paginator("list_tables").paginate():
-                tables.update(f"{region}/{name}" for name in page.get("TableNames", []))
-        if "sqs" in services:
-            for page in raw_client("sqs", url, region).get_paginator("list_queues").paginate():
-                queues.update(f"{region}/{u.rsplit('/', 1)[-1]}" for u in page.get("QueueUrls", []))
-    if "s3" in services:
-        buckets.update(b["Name"] for b in raw_client("s3", url).list_buckets().get("Buckets", []))
-    return Inventory(frozenset(tables), frozenset(buckets), frozenset(queues))
-
-
 @pytest.fixture
 def embedded_url() -> str:
     """The embedded emulator's URL (started now if it was not running)."""
@@ -129,13 +89,13 @@ def embedded_url() -> str:
 
 
 @pytest.fixture
-def inventory() -> Callable[..., Inventory]:
-    """``inventory(url=None, services=...)``: what the emulator at ``url`` (default: the embedded one) holds."""
+def inventory() -> Callable[[str | None], Inventory]:
+    """``inventory(url=None)``: what the emulator at ``url`` (default: the embedded one) holds, in every region."""
 
-    def take(url: str | None = None, services: tuple[str, ...] = ("dynamodb", "s3", "sqs")) -> Inventory:
-        return inventory_of(url or _embedded.ensure_embedded(), services)
+    def look(url: str | None = None) -> Inventory:
+        return Inventory(url or _embedded.ensure_embedded(), regions=REGIONS)
 
-    return take
+    return look
 
 
 @pytest.fixture
@@ -164,8 +124,8 @@ def managed_tags() -> Callable[..., None]:
     return check_managed_tags
 
 
-def _assert_nothing_left(what: str, url: str, services: tuple[str, ...] = ("dynamodb", "s3", "sqs")) -> None:
-    left = inventory_of(url, services)
+def _assert_nothing_left(what: str, url: str, kinds: tuple[str, ...] = KINDS) -> None:
+    left = Inventory(url, regions=REGIONS).snapshot(kinds)
     if left:
         pytest.fail(f"resources left on {what} after the test session: {left}", pytrace=False)
 
@@ -192,31 +152,49 @@ def _launch() -> Any:
 
 
 @contextlib.contextmanager
-def _moto_process(what: str) -> Iterator[str]:
-    launch = _launch()
-    try:
-        emulator = launch.start_moto()
-    except launch.EmulatorUnavailable as error:
-        pytest.skip(str(error))
-    try:
-        yield emulator.url
-        _assert_nothing_left(what, emulator.url)
-    finally:
-        emulator.stop()
+def _checked_moto_process(what: str) -> Iterator[str]:
+    """A ``moto_server`` process that must hold nothing when the session is done with it."""
+    with moto_process() as url:
+        yield url
+        _assert_nothing_left(what, url)
 
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """The URL of a ``moto_server`` process started for this test session."""
-    with _moto_process("the moto_server process") as url:
+    with _checked_moto_process("the moto_server process") as url:
         yield url
 
 
 @pytest.fixture(scope="session")
 def moto_server_b() -> Iterator[str]:
     """A second, independent ``moto_server`` process (per-service endpoints on different servers)."""
-    with _moto_process("the second moto_server process") as url:
+    with _checked_moto_process("the second moto_server process") as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def upstream_url() -> Iterator[str]:
+    """A ``moto_server`` process of this test module's own (its state is the module's alone to reset)."""
+    with moto_process() as url:
+        yield url
+
+
+@pytest.fixture
+def emulator(upstream_url: str) -> Iterator[str]:
+    """The module's moto server, emptied before and after the test."""
+    reset(upstream_url)
+    yield upstream_url
+    reset(upstream_url)
+
+
+@pytest.fixture(scope="module")
+def proxy(upstream_url: str) -> Iterator[Any]:
+    """A fault proxy in front of the module's moto server, for the whole module (its tests clear it)."""
+    from tests.support.faultproxy import start_fault_proxy
+
+    with start_fault_proxy(upstream_url) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
@@ -229,7 +207,7 @@ def dynalite() -> Iterator[str]:
         pytest.skip(f"dynalite is not available: {error}")
     try:
         yield emulator.url
-        _assert_nothing_left("dynalite", emulator.url, ("dynamodb",))
+        _assert_nothing_left("dynalite", emulator.url, ("table",))
     finally:
         emulator.stop()
 
@@ -272,22 +250,12 @@ def hold_reply() -> Callable[..., threading.Event]:
     """``hold_reply(proxy, service, operation, seconds=2.0)``: the proxy forwards the next such request, then holds
     its answer for ``seconds``. The returned event is set once the upstream has carried the request out, so a
     test can interrupt the caller while the operation is done but not yet answered."""
-    from tests.support import faultproxy
-
-    class HoldReply(faultproxy.Fault):  # type: ignore[misc]
-        def __init__(self, seconds: float) -> None:
-            self.seconds = seconds
-            self.done = threading.Event()
-
-        def after(self, request: Any, reply: Any, trigger: Any) -> Any:
-            self.done.set()
-            time.sleep(self.seconds)
-            return reply
+    from tests.support.faultproxy import Rule, SlowReply
 
     def add(proxy: Any, service: str, operation: str, seconds: float = 2.0) -> threading.Event:
-        fault = HoldReply(seconds)
-        proxy.add(faultproxy.Rule(fault, service=service, operations=operation, times=1))
-        return fault.done
+        fault = SlowReply(seconds)
+        proxy.add(Rule(fault, service=service, operations=operation, times=1))
+        return fault.started
 
     return add
 
@@ -296,47 +264,11 @@ def hold_reply() -> Callable[..., threading.Event]:
 # the two front doors
 
 
-class Door:
-    """One front door: ``sync`` (``sandboxres``, boto3) or ``async`` (``sandboxres.aio``, aioboto3).
-
-    ``async with door.table(...) as t`` enters a resource through it; ``await door.call(fn, ...)`` calls a
-    client / resource method of either SDK; ``door.api`` is the module, for ``door.api.ephemeral_table(...)``.
-    """
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.api: Any = sandboxres if name == "sync" else sandboxres.aio
-
-    def __repr__(self) -> str:
-        return f"Door({self.name})"
-
-    @contextlib.asynccontextmanager
-    async def open(self, resource: Any) -> AsyncIterator[Any]:
-        if isinstance(resource, sandboxres.aio.AsyncEphemeral):
-            async with resource as handle:
-                yield handle
-        else:
-            with resource as handle:
-                yield handle
-
-    def table(self, *args: Any, **kwargs: Any) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self.open(self.api.ephemeral_table(*args, **kwargs))
-
-    def bucket(self, *args: Any, **kwargs: Any) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self.open(self.api.ephemeral_bucket(*args, **kwargs))
-
-    def queue(self, *args: Any, **kwargs: Any) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self.open(self.api.ephemeral_queue(*args, **kwargs))
-
-    @staticmethod
-    async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``fn(*args, **kwargs)``, awaited when it returns an awaitable (aioboto3)."""
-        result = fn(*args, **kwargs)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
-
-
-@pytest.fixture(params=["sync", "async"])
-def door(request: pytest.FixtureRequest) -> Door:
-    return Door(request.param)
+@pytest.fixture(params=MODES)
+def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
+    """The test runs through the sync front door (``sandboxres``), then through the async one (``sandboxres.aio``)."""
+    active = runner(request.param)
+    try:
+        yield active
+    finally:
+        active.close()

@@ -19,7 +19,7 @@ N = 32
 
 
 def _names(inventory_result) -> set[str]:
-    return {entry.split("/", 1)[1] for entry in inventory_result.tables}
+    return set(inventory_result.tables())
 
 
 async def _round_trip(t, value: str) -> None:
@@ -79,7 +79,7 @@ async def test_ephemeral_all_deletes_the_others_when_one_creation_fails(
     proxy = fault_proxy(embedded_url)
     proxy.add(faultproxy.access_denied("dynamodb", "CreateTable", resource=lambda name: "_fails_" in name))
     monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
-    before = inventory()
+    before = inventory().snapshot()
     resources = [api.ephemeral_table(f"fine_{i}") for i in range(3)] + [api.ephemeral_table("fails")]
     with pytest.raises(sandboxres.AWSCallError, match="test_fails_"):
         if api is aio:
@@ -89,7 +89,7 @@ async def test_ephemeral_all_deletes_the_others_when_one_creation_fails(
             with sandboxres.ephemeral_all(*resources):
                 pytest.fail("the block must not run")
     assert proxy.count("dynamodb", "CreateTable") == 4
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 # ---------------------------------------------------------------------------------------------------------

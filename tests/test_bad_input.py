@@ -44,19 +44,19 @@ BAD_TABLES: list[dict[str, Any]] = [
 
 
 @pytest.mark.parametrize("options", BAD_TABLES, ids=repr)
-async def test_bad_table_options_send_nothing(door: Any, counted: Any, options: dict[str, Any]) -> None:
+def test_bad_table_options_send_nothing(run: Any, counted: Any, options: dict[str, Any]) -> None:
     with pytest.raises(SpecError):
-        async with door.table("bad", **options):
+        with run.lifecycle("table", "bad", **options):
             pytest.fail("the block must not run")
 
 
 @pytest.mark.parametrize("value", ["false", "true", "FALSE"])
 @pytest.mark.parametrize("key", [sandboxres.TAG_MANAGED, sandboxres.TAG_RUN_ID, sandboxres.TAG_CREATED])
-async def test_create_args_may_not_set_the_managed_tags(door: Any, counted: Any, key: str, value: str) -> None:
+def test_create_args_may_not_set_the_managed_tags(run: Any, counted: Any, key: str, value: str) -> None:
     """The sweeper and the delete-only-our-own check rely on these tags: a user value would make the table
     unsweepable (managed=false) or claim another run's identity."""
     with pytest.raises(SpecError, match="sandboxres:"):
-        async with door.table("tagged", create_args={"Tags": [{"Key": key, "Value": value}]}):
+        with run.lifecycle("table", "tagged", create_args={"Tags": [{"Key": key, "Value": value}]}):
             pytest.fail("the block must not run")
 
 
@@ -94,16 +94,16 @@ BAD_QUEUES: list[dict[str, Any]] = [
 
 
 @pytest.mark.parametrize("options", BAD_QUEUES, ids=repr)
-async def test_bad_queue_options_send_nothing(door: Any, counted: Any, options: dict[str, Any]) -> None:
+def test_bad_queue_options_send_nothing(run: Any, counted: Any, options: dict[str, Any]) -> None:
     with pytest.raises(SpecError):
-        async with door.queue("bad", **options):
+        with run.lifecycle("queue", "bad", **options):
             pytest.fail("the block must not run")
 
 
 @pytest.mark.parametrize("options", [{"timeout": math.nan}, {"timeout": math.inf}], ids=repr)
-async def test_bad_bucket_options_send_nothing(door: Any, counted: Any, options: dict[str, Any]) -> None:
+def test_bad_bucket_options_send_nothing(run: Any, counted: Any, options: dict[str, Any]) -> None:
     with pytest.raises(SpecError):
-        async with door.bucket("bad", **options):
+        with run.lifecycle("bucket", "bad", **options):
             pytest.fail("the block must not run")
 
 
@@ -132,18 +132,18 @@ GOOD_QUEUE_ATTRIBUTES: list[tuple[bool, dict[str, str]]] = [
 
 
 @pytest.mark.parametrize(("fifo", "attributes"), GOOD_QUEUE_ATTRIBUTES, ids=["standard", "fifo"])
-async def test_attributes_within_the_rules_reach_the_queue(door: Any, fifo: bool, attributes: dict[str, str]) -> None:
-    async with door.queue("ok", fifo=fifo, attributes=attributes) as q:
-        got = (await door.call(q.client.get_queue_attributes, QueueUrl=q.url, AttributeNames=["All"]))["Attributes"]
+def test_attributes_within_the_rules_reach_the_queue(run: Any, fifo: bool, attributes: dict[str, str]) -> None:
+    with run.lifecycle("queue", "ok", fifo=fifo, attributes=attributes) as q:
+        got = run.call(q.client.get_queue_attributes(QueueUrl=q.url, AttributeNames=["All"]))["Attributes"]
         for key in ("DelaySeconds", "VisibilityTimeout", "ContentBasedDeduplication", "DeduplicationScope"):
             if key in attributes:
                 assert got[key] == attributes[key]
 
 
-async def test_user_tags_within_the_rules_sit_beside_the_managed_ones(door: Any, managed_tags: Any) -> None:
+def test_user_tags_within_the_rules_sit_beside_the_managed_ones(run: Any, managed_tags: Any) -> None:
     tags = [{"Key": "team", "Value": "qa: nightly/eu = 1+1"}]
-    async with door.table("usertags", create_args={"Tags": tags}) as t:
-        found = await door.call(t.client.list_tags_of_resource, ResourceArn=t.arn)
+    with run.lifecycle("table", "usertags", create_args={"Tags": tags}) as t:
+        found = run.call(t.client.list_tags_of_resource(ResourceArn=t.arn))
         found = {tag["Key"]: tag["Value"] for tag in found["Tags"]}
         assert found["team"] == "qa: nightly/eu = 1+1"
         managed_tags(found)
@@ -163,9 +163,9 @@ async def test_user_tags_within_the_rules_sit_beside_the_managed_ones(door: Any,
         (lambda api: api.ephemeral_bucket("x", "y"), "ephemeral_bucket() too many positional arguments"),
     ],
 )
-def test_keyword_typos_name_the_public_function(door: Any, call: Any, message: str) -> None:
+def test_keyword_typos_name_the_public_function(run: Any, call: Any, message: str) -> None:
     with pytest.raises(TypeError) as caught:
-        call(door.api)
+        call(run.api)
     assert str(caught.value) == message
     assert "_spec" not in str(caught.value)
 

@@ -11,46 +11,46 @@ import sandboxres
 from sandboxres import SpecError
 
 
-async def test_defaults_and_handle(door, inventory, managed_tags) -> None:
-    async with door.bucket("uploads") as b:
+def test_defaults_and_handle(run, inventory, managed_tags) -> None:
+    with run.lifecycle("bucket", "uploads") as b:
         assert b.name.startswith("test-uploads-")
         assert b.arn == f"arn:aws:s3:::{b.name}"
-        assert b.name in inventory().buckets
-        await door.call(b.client.head_bucket, Bucket=b.name)
-        versioning = await door.call(b.client.get_bucket_versioning, Bucket=b.name)
+        assert b.name in inventory().buckets()
+        run.call(b.client.head_bucket(Bucket=b.name))
+        versioning = run.call(b.client.get_bucket_versioning(Bucket=b.name))
         assert versioning.get("Status") != "Enabled"
-        await door.call(b.bucket.put_object, Key="a.txt", Body=b"hello")
-        got = await door.call(b.client.get_object, Bucket=b.name, Key="a.txt")
-        assert await door.call(got["Body"].read) == b"hello"
-        tags = await door.call(b.client.get_bucket_tagging, Bucket=b.name)
+        run.call(b.bucket.put_object(Key="a.txt", Body=b"hello"))
+        got = run.call(b.client.get_object(Bucket=b.name, Key="a.txt"))
+        assert run.call(got["Body"].read()) == b"hello"
+        tags = run.call(b.client.get_bucket_tagging(Bucket=b.name))
         managed_tags({tag["Key"]: tag["Value"] for tag in tags["TagSet"]})
         assert "client" not in repr(b) and b.name in repr(b)
         name = b.name
-    assert name not in inventory().buckets
+    assert name not in inventory().buckets()
 
 
-async def test_versioning(door, inventory) -> None:
-    async with door.bucket("versioned", versioning=True) as b:
-        versioning = await door.call(b.client.get_bucket_versioning, Bucket=b.name)
+def test_versioning(run, inventory) -> None:
+    with run.lifecycle("bucket", "versioned", versioning=True) as b:
+        versioning = run.call(b.client.get_bucket_versioning(Bucket=b.name))
         assert versioning["Status"] == "Enabled"
         for body in (b"one", b"two"):
-            await door.call(b.client.put_object, Bucket=b.name, Key="k", Body=body)
-        await door.call(b.client.delete_object, Bucket=b.name, Key="k")  # leaves a delete marker
-        listing = await door.call(b.client.list_object_versions, Bucket=b.name)
+            run.call(b.client.put_object(Bucket=b.name, Key="k", Body=body))
+        run.call(b.client.delete_object(Bucket=b.name, Key="k"))  # leaves a delete marker
+        listing = run.call(b.client.list_object_versions(Bucket=b.name))
         assert len(listing["Versions"]) == 2 and len(listing["DeleteMarkers"]) == 1
         name = b.name
-    assert name not in inventory().buckets  # every version and delete marker was removed first
+    assert name not in inventory().buckets()  # every version and delete marker was removed first
 
 
-async def test_a_bucket_left_full_is_emptied_and_deleted(door, inventory) -> None:
-    async with door.bucket("full", versioning=True) as b:
+def test_a_bucket_left_full_is_emptied_and_deleted(run, inventory) -> None:
+    with run.lifecycle("bucket", "full", versioning=True) as b:
         for i in range(5):
-            await door.call(b.client.put_object, Bucket=b.name, Key=f"dir/{i}.txt", Body=b"x" * i)
-        await door.call(b.client.put_object, Bucket=b.name, Key="dir/0.txt", Body=b"again")
-        upload = await door.call(b.client.create_multipart_upload, Bucket=b.name, Key="big.bin")
+            run.call(b.client.put_object(Bucket=b.name, Key=f"dir/{i}.txt", Body=b"x" * i))
+        run.call(b.client.put_object(Bucket=b.name, Key="dir/0.txt", Body=b"again"))
+        upload = run.call(b.client.create_multipart_upload(Bucket=b.name, Key="big.bin"))
         assert upload["UploadId"]
         name = b.name
-    assert name not in inventory().buckets
+    assert name not in inventory().buckets()
 
 
 def test_more_than_one_page_of_objects_is_emptied(monkeypatch, moto_server, inventory) -> None:
@@ -79,17 +79,17 @@ def test_more_than_one_page_of_objects_is_emptied(monkeypatch, moto_server, inve
         assert b.client.list_objects_v2(Bucket=b.name)["KeyCount"] == 1000  # a full first page, and more
         assert b.client.list_objects_v2(Bucket=b.name, StartAfter="o/00999")["KeyCount"] == 1
         name = b.name
-    assert name not in inventory(moto_server).buckets
+    assert name not in inventory(moto_server).buckets()
 
 
-async def test_explicit_create_and_delete(door, inventory) -> None:
-    resource = door.api.ephemeral_bucket("explicit")
-    handle = await door.call(resource.create)
-    assert handle.name in inventory().buckets
-    await door.call(handle.client.put_object, Bucket=handle.name, Key="k", Body=b"v")
-    await door.call(resource.delete)
-    assert handle.name not in inventory().buckets
-    await door.call(resource.delete)  # idempotent
+def test_explicit_create_and_delete(run, inventory) -> None:
+    resource = run.api.ephemeral_bucket("explicit")
+    handle = run.call(resource.create())
+    assert handle.name in inventory().buckets()
+    run.call(handle.client.put_object(Bucket=handle.name, Key="k", Body=b"v"))
+    run.call(resource.delete())
+    assert handle.name not in inventory().buckets()
+    run.call(resource.delete())  # idempotent
 
 
 BAD_BUCKET_OPTIONS = [
@@ -105,11 +105,11 @@ BAD_BUCKET_OPTIONS = [
 
 
 @pytest.mark.parametrize("options", BAD_BUCKET_OPTIONS, ids=repr)
-async def test_bad_options_raise_spec_error_and_create_nothing(door, inventory, options: dict) -> None:
-    before = inventory()
+def test_bad_options_raise_spec_error_and_create_nothing(run, inventory, options: dict) -> None:
+    before = inventory().snapshot()
     options = dict(options)
     label = options.pop("label", "bad")
     with pytest.raises(SpecError):
-        async with door.bucket(label, **options):
+        with run.lifecycle("bucket", label, **options):
             pytest.fail("the block must not run")
-    assert inventory() == before
+    assert inventory().snapshot() == before

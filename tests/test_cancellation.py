@@ -49,7 +49,7 @@ KINDS = {
 async def test_cancelled_during_the_create_call(kind: str, proxied, hold_reply, inventory) -> None:
     """The create call reached the emulator and was carried out; its answer is late; the task is cancelled."""
     service, operation, options = KINDS[kind]
-    before = inventory()
+    before = inventory().snapshot()
     done = hold_reply(proxied, service, operation, seconds=2.0)
     resource = getattr(aio, f"ephemeral_{kind}")("cancel_create", **options)
 
@@ -63,7 +63,7 @@ async def test_cancelled_during_the_create_call(kind: str, proxied, hold_reply, 
     with pytest.raises(asyncio.CancelledError):
         await task
     assert resource.lifecycle.state == "deleted"
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 async def test_cancelled_during_the_readiness_wait(on_dynalite) -> None:
@@ -93,7 +93,7 @@ async def test_wait_for_timeout_during_the_readiness_wait(on_dynalite) -> None:
 
 
 async def test_cancelled_during_use(inventory) -> None:
-    before = inventory()
+    before = inventory().snapshot()
     entered = asyncio.Event()
 
     async def use() -> None:
@@ -108,11 +108,11 @@ async def test_cancelled_during_use(inventory) -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 async def test_wait_for_timeout_during_use(inventory) -> None:
-    before = inventory()
+    before = inventory().snapshot()
     entered = []
 
     async def use() -> None:
@@ -124,7 +124,7 @@ async def test_wait_for_timeout_during_use(inventory) -> None:
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(use(), timeout=2.0)
     assert entered, "the timeout struck before the block was entered"
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 async def test_cancelled_during_deletion_still_deletes(on_dynalite) -> None:

@@ -30,8 +30,8 @@ KINDS = {
 }
 
 
-def _ephemeral(door, kind: str, label: str, **options):
-    return getattr(door.api, f"ephemeral_{kind}")(label, **{**KINDS[kind][0], **options})
+def _ephemeral(run, kind: str, label: str, **options):
+    return getattr(run.api, f"ephemeral_{kind}")(label, **{**KINDS[kind][0], **options})
 
 
 @pytest.fixture
@@ -52,13 +52,13 @@ class Boom(Exception):
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("error", [Boom, KeyboardInterrupt], ids=["exception", "KeyboardInterrupt"])
-async def test_the_resource_is_deleted_when_the_block_raises(door, inventory, kind: str, error: type) -> None:
-    before = inventory()
+def test_the_resource_is_deleted_when_the_block_raises(run, inventory, kind: str, error: type) -> None:
+    before = inventory().snapshot()
     with pytest.raises(error):
-        async with door.open(_ephemeral(door, kind, "raising")) as handle:
+        with run.enter(_ephemeral(run, kind, "raising")) as handle:
             assert handle.name
             raise error("inside the block")
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -69,7 +69,7 @@ def test_keyboard_interrupt_during_create_deletes_what_was_created(
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals are delivered to the main thread only")
     _, service, create_operation, _ = KINDS[kind]
-    before = inventory()
+    before = inventory().snapshot()
     done = hold_reply(proxied, service, create_operation, seconds=2.0)
     main = threading.main_thread().ident
     assert main is not None
@@ -91,7 +91,7 @@ def test_keyboard_interrupt_during_create_deletes_what_was_created(
         watcher.join(5)
     assert done.is_set(), "the create call never reached the emulator"
     assert resource.lifecycle.state == "deleted"
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -99,14 +99,12 @@ def test_keyboard_interrupt_during_create_deletes_what_was_created(
 
 
 @pytest.mark.parametrize("kind", KINDS)
-async def test_a_cleanup_failure_is_attached_to_the_error_leaving_the_block(
-    door, kind: str, proxied, inventory
-) -> None:
-    before = inventory()
+def test_a_cleanup_failure_is_attached_to_the_error_leaving_the_block(run, kind: str, proxied, inventory) -> None:
+    before = inventory().snapshot()
     _, service, _, delete_operation = KINDS[kind]
-    resource = _ephemeral(door, kind, "undeletable")
+    resource = _ephemeral(run, kind, "undeletable")
     with pytest.raises(Boom) as caught:
-        async with door.open(resource) as handle:
+        with run.enter(resource) as handle:
             proxied.add(faultproxy.access_denied(service, delete_operation))
             raise Boom("the test failed")
     (failure,) = caught.value.sandboxres_cleanup_errors
@@ -116,44 +114,44 @@ async def test_a_cleanup_failure_is_attached_to_the_error_leaving_the_block(
     assert handle.name not in str(before)
     # The resource is still known: once the fault is gone, delete() finishes the job.
     proxied.clear_rules()
-    await door.call(resource.delete)
-    assert inventory() == before
+    run.call(resource.delete())
+    assert inventory().snapshot() == before
 
 
 @pytest.mark.parametrize("kind", KINDS)
-async def test_a_cleanup_failure_is_raised_when_the_block_succeeded(door, kind: str, proxied, inventory) -> None:
-    before = inventory()
+def test_a_cleanup_failure_is_raised_when_the_block_succeeded(run, kind: str, proxied, inventory) -> None:
+    before = inventory().snapshot()
     _, service, _, delete_operation = KINDS[kind]
-    resource = _ephemeral(door, kind, "leaky")
+    resource = _ephemeral(run, kind, "leaky")
     with pytest.raises(CleanupError) as caught:
-        async with door.open(resource) as handle:
+        with run.enter(resource) as handle:
             proxied.add(faultproxy.access_denied(service, delete_operation))
     assert handle.name in str(caught.value)
     assert "may be left behind" in str(caught.value)
     proxied.clear_rules()
-    await door.call(resource.delete)
-    assert inventory() == before
+    run.call(resource.delete())
+    assert inventory().snapshot() == before
 
 
-async def test_transient_delete_failures_are_retried_until_the_timeout_then_raised(
-    door, monkeypatch, proxied, inventory
+def test_transient_delete_failures_are_retried_until_the_timeout_then_raised(
+    run, monkeypatch, proxied, inventory
 ) -> None:
     """HTTP 500 on every DeleteTable: retried (it is transient), but not beyond the table's timeout."""
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # no botocore retries: every retry seen is this library's
-    before = inventory()
-    resource = door.api.ephemeral_table("flaky", timeout=1)
+    before = inventory().snapshot()
+    resource = run.api.ephemeral_table("flaky", timeout=1)
     with pytest.raises(CleanupError) as caught:
-        async with door.open(resource) as handle:
+        with run.enter(resource) as handle:
             proxied.add(faultproxy.server_error("dynamodb", "DeleteTable"))
     assert handle.name in str(caught.value)
     assert proxied.count("dynamodb", "DeleteTable", faulted=True) >= 2  # it was retried
     proxied.clear_rules()
-    await door.call(resource.delete)
-    assert inventory() == before
+    run.call(resource.delete())
+    assert inventory().snapshot() == before
 
 
 def test_ephemeral_all_reports_every_cleanup_failure_together(proxied, inventory) -> None:
-    before = inventory()
+    before = inventory().snapshot()
     resources = [sandboxres.ephemeral_table("all_a"), sandboxres.ephemeral_table("all_b"), sandboxres.ephemeral_queue()]
     with pytest.raises(CleanupError) as caught:
         with sandboxres.ephemeral_all(*resources) as (a, b, q):
@@ -164,7 +162,7 @@ def test_ephemeral_all_reports_every_cleanup_failure_together(proxied, inventory
     proxied.clear_rules()
     for resource in resources:
         resource.delete()
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -180,31 +178,31 @@ def test_ephemeral_all_reports_every_cleanup_failure_together(proxied, inventory
         ("queue", {"dead_letter": 3}, "sqs", "CreateQueue"),  # the DLQ exists, the main queue fails
     ],
 )
-async def test_a_failing_create_deletes_what_it_made(
-    door, proxied, inventory, kind: str, options: dict, service: str, operation: str
+def test_a_failing_create_deletes_what_it_made(
+    run, proxied, inventory, kind: str, options: dict, service: str, operation: str
 ) -> None:
-    before = inventory()
+    before = inventory().snapshot()
     if kind == "queue":  # the first CreateQueue (the dead-letter queue) goes through untouched
         proxied.add(faultproxy.Rule(faultproxy.Fault(), service="sqs", operations="CreateQueue", times=1))
     proxied.add(faultproxy.access_denied(service, operation))
-    resource = getattr(door.api, f"ephemeral_{kind}")("failing", **options)
+    resource = getattr(run.api, f"ephemeral_{kind}")("failing", **options)
     with pytest.raises(AWSCallError) as caught:
-        async with door.open(resource):
+        with run.enter(resource):
             pytest.fail("the block must not run")
     assert resource.lifecycle.name in str(caught.value)
     assert operation in str(caught.value) or "AccessDenied" in str(caught.value)
     assert not getattr(caught.value, "sandboxres_cleanup_errors", [])
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 # ---------------------------------------------------------------------------------------------------------
 # keeping
 
 
-async def test_sandboxres_keep_keeps_the_resource(door, monkeypatch, raw) -> None:
+def test_sandboxres_keep_keeps_the_resource(run, monkeypatch, raw) -> None:
     monkeypatch.setenv("SANDBOXRES_KEEP", "1")
     kept_before = sandboxres.STATS.kept
-    async with door.table("kept") as t:
+    with run.lifecycle("table", "kept") as t:
         name = t.name
     try:
         assert raw("dynamodb").describe_table(TableName=name)["Table"]["TableStatus"] == "ACTIVE"
@@ -213,27 +211,27 @@ async def test_sandboxres_keep_keeps_the_resource(door, monkeypatch, raw) -> Non
         raw("dynamodb").delete_table(TableName=name)
 
 
-async def test_keep_false_wins_over_sandboxres_keep(door, monkeypatch, inventory) -> None:
+def test_keep_false_wins_over_sandboxres_keep(run, monkeypatch, inventory) -> None:
     monkeypatch.setenv("SANDBOXRES_KEEP", "1")
-    before = inventory()
-    async with door.bucket("not_kept", keep=False):
+    before = inventory().snapshot()
+    with run.lifecycle("bucket", "not_kept", keep=False):
         pass
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 @pytest.mark.parametrize("kind", KINDS)
-async def test_keep_true_keeps_every_kind(door, kind: str, inventory, raw) -> None:
-    before = inventory()
-    async with door.open(_ephemeral(door, kind, "kept", keep=True)) as handle:
+def test_keep_true_keeps_every_kind(run, kind: str, inventory, raw) -> None:
+    before = inventory().snapshot()
+    with run.enter(_ephemeral(run, kind, "kept", keep=True)) as handle:
         pass
-    left = inventory() - before
+    left = inventory().snapshot() - before
     try:
         if kind == "table":
-            assert {e.split("/", 1)[1] for e in left.tables} == {handle.name}
+            assert left == {f"table us-east-1/{handle.name}"}
         elif kind == "bucket":
-            assert left.buckets == {handle.name}
+            assert left == {f"bucket {handle.name}"}
         else:
-            assert {e.split("/", 1)[1] for e in left.queues} == {handle.name, handle.dead_letter.name}
+            assert left == {f"queue us-east-1/{handle.name}", f"queue us-east-1/{handle.dead_letter.name}"}
     finally:
         if kind == "table":
             raw("dynamodb").delete_table(TableName=handle.name)
@@ -242,7 +240,7 @@ async def test_keep_true_keeps_every_kind(door, kind: str, inventory, raw) -> No
         else:
             for url in (handle.url, handle.dead_letter.url):
                 raw("sqs").delete_queue(QueueUrl=url)
-    assert inventory() == before
+    assert inventory().snapshot() == before
 
 
 # ---------------------------------------------------------------------------------------------------------

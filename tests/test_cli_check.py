@@ -61,7 +61,7 @@ def test_check_as_a_module_with_json() -> None:
 
 
 def test_check_on_a_separate_emulator_leaves_nothing(moto_server, inventory) -> None:
-    before = inventory(moto_server)
+    before = inventory(moto_server).snapshot()
     result = _run(
         sys.executable,
         "-m",
@@ -78,7 +78,7 @@ def test_check_on_a_separate_emulator_leaves_nothing(moto_server, inventory) -> 
     assert report["target"]["endpoints"]["dynamodb"] == moto_server
     assert SECRET not in result.stdout + result.stderr
     assert "AKIAIOSFODNN7EXAMPLE" not in result.stdout + result.stderr
-    assert inventory(moto_server) == before
+    assert inventory(moto_server).snapshot() == before
 
 
 def test_check_fails_with_exit_1_when_the_target_is_unreachable() -> None:

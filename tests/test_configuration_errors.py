@@ -55,12 +55,12 @@ BAD_SETTINGS = [
 
 @pytest.mark.parametrize(("variable", "value"), BAD_SETTINGS, ids=lambda v: str(v)[:40])
 @pytest.mark.parametrize("kind", ["table", "bucket", "queue"])
-async def test_bad_settings_fail_before_any_call_and_register_nothing(
-    door: Any, counted: Any, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, kind: str
+def test_bad_settings_fail_before_any_call_and_register_nothing(
+    run: Any, counted: Any, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, kind: str
 ) -> None:
     monkeypatch.setenv(variable, value.format(proxy=counted.url))
     with pytest.raises(ConfigurationError, match=variable):
-        async with getattr(door, kind)("cfg"):
+        with run.lifecycle(kind, "cfg"):
             pytest.fail("the block must not run")
 
 
@@ -117,14 +117,14 @@ def _no_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_PROFILE", "missing-profile")
 
 
-async def test_a_missing_profile_does_not_break_an_emulator_target(
-    door: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto_server: str
+def test_a_missing_profile_does_not_break_an_emulator_target(
+    run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto_server: str
 ) -> None:
     """Emulators take dummy credentials: a profile named by the environment but absent here is not used."""
     _no_profiles(tmp_path, monkeypatch)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    async with door.queue("emulator_profile") as q:
-        await door.call(q.client.get_queue_attributes, QueueUrl=q.url)
+    with run.lifecycle("queue", "emulator_profile") as q:
+        run.call(q.client.get_queue_attributes(QueueUrl=q.url))
 
 
 def test_a_missing_profile_on_aws_is_a_configuration_error(

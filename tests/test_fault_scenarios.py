@@ -1,6 +1,6 @@
 """Real-AWS behaviour that moto hides, replayed by a fault-injecting proxy in front of a moto server.
 
-Each test scripts the proxy (``tests/support/faultproxy.py``) with one behaviour of AWS -- latency, throttling,
+Each test scripts the proxy (``tests/support/faultproxy/``) with one behaviour of AWS -- latency, throttling,
 5xx, connection resets, tables CREATING for a while, ResourceNotFoundException right after CreateTable,
 ResourceInUseException on DeleteTable, NoSuchBucket right after CreateBucket, OperationAborted, the two kinds of
 LimitExceededException, QueueDeletedRecently, a new queue unusable for a second, AccessDenied -- and asserts both
@@ -24,7 +24,6 @@ import pytest
 
 from sandboxres import AWSCallError, ForeignResourceError, ReadinessTimeoutError
 from sandboxres._runtime.target import ENDPOINT_VARIABLES
-from tests.emulators.launch import EmulatorUnavailable, start_emulator
 from tests.support.faultproxy import (
     FaultProxy,
     Rule,
@@ -39,14 +38,14 @@ from tests.support.faultproxy import (
     queue_not_ready,
     server_error,
     service_unavailable,
-    start_fault_proxy,
     table_creating,
     table_deleting,
     table_limit_exceeded,
     table_not_found_after_create,
     throttling,
 )
-from tests.support.lifecycles import KINDS, MODES, AsyncRunner, Runner, TargetView, runner
+from tests.support.inventory import KINDS, Inventory
+from tests.support.runner import AsyncRunner, Runner
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow
@@ -64,25 +63,9 @@ SLACK = 0.3
 
 
 @pytest.fixture(scope="module")
-def upstream_url() -> Iterator[str]:
-    try:
-        emulator = start_emulator("moto")
-    except EmulatorUnavailable as error:
-        pytest.skip(str(error))
-    with emulator:
-        yield emulator.url
-
-
-@pytest.fixture(scope="module")
-def proxy(upstream_url: str) -> Iterator[FaultProxy]:
-    with start_fault_proxy(upstream_url) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def upstream(upstream_url: str) -> TargetView:
+def upstream(upstream_url: str) -> Inventory:
     """The moto server itself, not through the proxy."""
-    return TargetView(endpoint=upstream_url)
+    return Inventory(endpoint=upstream_url)
 
 
 @pytest.fixture(autouse=True)
@@ -99,15 +82,6 @@ def through_proxy(monkeypatch: pytest.MonkeyPatch, proxy: FaultProxy) -> Iterato
     proxy.clear()
 
 
-@pytest.fixture(params=MODES)
-def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
-    active = runner(request.param)
-    try:
-        yield active
-    finally:
-        active.close()
-
-
 # ---------------------------------------------------------------------------------------------------------
 # helpers
 
@@ -122,7 +96,7 @@ def use(run: Runner, kind: str, handle: Any) -> None:
         run.call(handle.client.send_message(QueueUrl=handle.url, MessageBody="m"))
 
 
-def nothing_left(upstream: TargetView) -> None:
+def nothing_left(upstream: Inventory) -> None:
     assert upstream.leftovers("") == [], "the moto server still holds resources"
 
 
@@ -155,7 +129,7 @@ def check_waited(probes: list[SeenRequest], returned: float, ready: float, wait:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_latency(run: Runner, proxy: FaultProxy, upstream: TargetView, kind: str) -> None:
+def test_latency(run: Runner, proxy: FaultProxy, upstream: Inventory, kind: str) -> None:
     proxy.add(latency(0.15, SERVICE[kind]))
     with run.lifecycle(kind, "latency") as handle:
         use(run, kind, handle)
@@ -172,7 +146,7 @@ TRANSIENT = {"throttling": throttling, "500": server_error, "503": service_unava
 @pytest.mark.parametrize("fault", TRANSIENT)
 @pytest.mark.parametrize("kind", KINDS)
 def test_transient_errors_are_retried(
-    run: Runner, proxy: FaultProxy, upstream: TargetView, kind: str, fault: str
+    run: Runner, proxy: FaultProxy, upstream: Inventory, kind: str, fault: str
 ) -> None:
     make = TRANSIENT[fault]
     proxy.add(make(SERVICE[kind], CREATE[kind], times=2), make(SERVICE[kind], DELETE[kind], times=2))
@@ -190,7 +164,7 @@ def test_transient_errors_are_retried(
 @pytest.mark.parametrize("after_upstream", [False, True], ids=["lost-request", "lost-response"])
 @pytest.mark.parametrize("kind", KINDS)
 def test_connection_resets(
-    run: Runner, proxy: FaultProxy, upstream: TargetView, kind: str, after_upstream: bool
+    run: Runner, proxy: FaultProxy, upstream: Inventory, kind: str, after_upstream: bool
 ) -> None:
     """Sync (ConnectionClosedError) and async (EndpointConnectionError) see resets differently; both retry.
     A lost response means the call happened: the retry meets "already exists" / "not found" and goes on."""
@@ -212,7 +186,7 @@ def test_connection_resets(
 # DynamoDB: CREATING, eventual consistency, ResourceInUse, the two LimitExceeded
 
 
-def test_table_creating_is_waited_out(run: Runner, proxy: FaultProxy, upstream: TargetView) -> None:
+def test_table_creating_is_waited_out(run: Runner, proxy: FaultProxy, upstream: Inventory) -> None:
     wait = 1.5
     proxy.add(table_creating(wait))
     with run.lifecycle("table", "creating") as table:
@@ -224,7 +198,7 @@ def test_table_creating_is_waited_out(run: Runner, proxy: FaultProxy, upstream: 
     nothing_left(upstream)
 
 
-def test_table_not_found_right_after_create(run: Runner, proxy: FaultProxy, upstream: TargetView) -> None:
+def test_table_not_found_right_after_create(run: Runner, proxy: FaultProxy, upstream: Inventory) -> None:
     """DescribeTable may not know a table CreateTable has just accepted: "not found" means "not yet"."""
     proxy.add(
         Rule(SetTableStatus("CREATING"), service="dynamodb", operations="CreateTable"),
@@ -239,7 +213,7 @@ def test_table_not_found_right_after_create(run: Runner, proxy: FaultProxy, upst
     nothing_left(upstream)
 
 
-def test_delete_waits_while_table_creating(run: Runner, proxy: FaultProxy, upstream: TargetView) -> None:
+def test_delete_waits_while_table_creating(run: Runner, proxy: FaultProxy, upstream: Inventory) -> None:
     """A table still CREATING when its wait times out is deleted anyway: DeleteTable answers
     ResourceInUseException until the table is ACTIVE, and the library keeps trying."""
     wait = 2.0
@@ -257,7 +231,7 @@ def test_delete_waits_while_table_creating(run: Runner, proxy: FaultProxy, upstr
 
 
 def test_a_table_still_deleting_after_its_deadline_is_not_a_leak(
-    run: Runner, proxy: FaultProxy, upstream: TargetView
+    run: Runner, proxy: FaultProxy, upstream: Inventory
 ) -> None:
     """DeleteTable accepted, the table DELETING longer than the resource's deadline: no CleanupError (the
     table goes away on its own), but the library did wait up to that deadline."""
@@ -274,7 +248,7 @@ def test_a_table_still_deleting_after_its_deadline_is_not_a_leak(
     nothing_left(upstream)
 
 
-def test_cancelled_while_creating_still_deletes(proxy: FaultProxy, upstream: TargetView) -> None:
+def test_cancelled_while_creating_still_deletes(proxy: FaultProxy, upstream: Inventory) -> None:
     """Async only: a task cancelled during the wait deletes its table, which is still CREATING."""
     wait = 1.5
     proxy.add(table_creating(wait))
@@ -293,7 +267,7 @@ def test_cancelled_while_creating_still_deletes(proxy: FaultProxy, upstream: Tar
     nothing_left(upstream)
 
 
-def test_table_limit_simultaneous_is_retried(run: Runner, proxy: FaultProxy, upstream: TargetView) -> None:
+def test_table_limit_simultaneous_is_retried(run: Runner, proxy: FaultProxy, upstream: Inventory) -> None:
     proxy.add(table_limit_exceeded("concurrent", times=3))
     with run.lifecycle("table", "busy") as table:
         use(run, "table", table)
@@ -302,7 +276,7 @@ def test_table_limit_simultaneous_is_retried(run: Runner, proxy: FaultProxy, ups
     nothing_left(upstream)
 
 
-def test_table_quota_fails_fast(run: Runner, proxy: FaultProxy, upstream: TargetView) -> None:
+def test_table_quota_fails_fast(run: Runner, proxy: FaultProxy, upstream: Inventory) -> None:
     proxy.add(table_limit_exceeded("quota"))
     resource = run.make("table", "quota", timeout=5)  # were it retried, it would fail within seconds
     with pytest.raises(AWSCallError) as raised, run.enter(resource):
@@ -317,7 +291,7 @@ def test_table_quota_fails_fast(run: Runner, proxy: FaultProxy, upstream: Target
 # S3: NoSuchBucket right after create, 403, OperationAborted
 
 
-def test_bucket_not_found_right_after_create(run: Runner, proxy: FaultProxy, upstream: TargetView) -> None:
+def test_bucket_not_found_right_after_create(run: Runner, proxy: FaultProxy, upstream: Inventory) -> None:
     wait = 1.0
     proxy.add(bucket_not_found_after_create(wait))
     with run.lifecycle("bucket", "eventual") as bucket:
@@ -339,7 +313,7 @@ def test_bucket_not_found_right_after_create(run: Runner, proxy: FaultProxy, ups
     nothing_left(upstream)
 
 
-def test_bucket_403_is_someone_elses(run: Runner, proxy: FaultProxy, upstream: TargetView) -> None:
+def test_bucket_403_is_someone_elses(run: Runner, proxy: FaultProxy, upstream: Inventory) -> None:
     """HTTP 403 on the readiness probe (PutBucketTagging) means the name belongs to another account: never
     "ready"."""
     proxy.add(access_denied("s3", "PutBucketTagging"))
@@ -352,7 +326,7 @@ def test_bucket_403_is_someone_elses(run: Runner, proxy: FaultProxy, upstream: T
     nothing_left(upstream)
 
 
-def test_create_bucket_operation_aborted(run: Runner, proxy: FaultProxy, upstream: TargetView) -> None:
+def test_create_bucket_operation_aborted(run: Runner, proxy: FaultProxy, upstream: Inventory) -> None:
     proxy.add(bucket_operation_aborted(times=3))
     with run.lifecycle("bucket", "aborted") as bucket:
         use(run, "bucket", bucket)
@@ -365,7 +339,7 @@ def test_create_bucket_operation_aborted(run: Runner, proxy: FaultProxy, upstrea
 # SQS: QueueDeletedRecently, a new queue unusable for a second
 
 
-def test_queue_deleted_recently(run: Runner, proxy: FaultProxy, upstream: TargetView) -> None:
+def test_queue_deleted_recently(run: Runner, proxy: FaultProxy, upstream: Inventory) -> None:
     window = 1.0
     proxy.add(queue_deleted_recently(for_seconds=window))
     with run.lifecycle("queue", "recent") as queue:
@@ -377,7 +351,7 @@ def test_queue_deleted_recently(run: Runner, proxy: FaultProxy, upstream: Target
     nothing_left(upstream)
 
 
-def test_new_queue_unusable_for_a_second(run: Runner, proxy: FaultProxy, upstream: TargetView) -> None:
+def test_new_queue_unusable_for_a_second(run: Runner, proxy: FaultProxy, upstream: Inventory) -> None:
     wait = 1.0
     proxy.add(queue_not_ready(wait))
     with run.lifecycle("queue", "lazy") as queue:
@@ -396,7 +370,7 @@ def test_new_queue_unusable_for_a_second(run: Runner, proxy: FaultProxy, upstrea
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_access_denied_fails_fast(run: Runner, proxy: FaultProxy, upstream: TargetView, kind: str) -> None:
+def test_access_denied_fails_fast(run: Runner, proxy: FaultProxy, upstream: Inventory, kind: str) -> None:
     proxy.add(access_denied(SERVICE[kind], CREATE[kind]))
     resource = run.make(kind, "denied", timeout=5)  # were it retried, it would fail within seconds
     with pytest.raises(AWSCallError) as raised, run.enter(resource):

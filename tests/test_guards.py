@@ -37,7 +37,9 @@ from sandboxres._safety.guards import (
     resolved_endpoints,
     sts_client,
 )
-from tests.safety_fixtures import child_env, moto_process, raw
+from tests.support.child_processes import child_env
+from tests.support.inventory import raw_client
+from tests.support.moto_server import moto_process
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow
@@ -74,7 +76,7 @@ class StsOn:
 
     def __call__(self, target: Target) -> Any:
         self.calls += 1
-        return raw("sts", self.url, **self.options)
+        return raw_client("sts", self.url, **self.options)
 
 
 def aws(region: str | None = "us-east-1") -> Target:

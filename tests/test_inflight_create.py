@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.safety_fixtures import SIGNALS, HeldRequest, child, child_env, holdings, moto_process, reset, script
-from tests.support.faultproxy import Rule
+from tests.support.child_processes import SIGNALS, child, child_env, script
+from tests.support.faultproxy import HeldRequest, Rule
+from tests.support.inventory import Inventory
 
 CREATE_OPERATION = {
     "table": ("dynamodb", "CreateTable"),
@@ -28,19 +29,6 @@ CREATE_OPERATION = {
     "dead-letter": ("sqs", "CreateQueue"),
 }
 HOLD = 2.0  # the create lands this long after the child was interrupted
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    with moto_process() as url:
-        yield url
-
-
-@pytest.fixture
-def emulator(upstream: str) -> Iterator[str]:
-    reset(upstream)
-    yield upstream
-    reset(upstream)
 
 
 def held_rule(kind: str, hold: HeldRequest) -> Rule:
@@ -80,13 +68,13 @@ def test_interrupted_in_flight_create_is_deleted_once_it_lands(
     args = [script("hold.py"), "--kinds", hold_kind(kind), "--api", api, "--stats"]
     with child(args, child_env(proxy.url)) as program:
         assert hold.started.wait(60), f"the child never sent its create:\n{program.stderr}"
-        assert not holdings(emulator).prefixed_names() - _dead_letters(emulator, kind), "the create landed early"
+        assert not Inventory(emulator).prefixed_names() - _dead_letters(emulator, kind), "the create landed early"
         program.send(SIGNALS[signal_name])
         hold.interrupted.set()
         outcome = program.finish()
     wait_landed(hold)
     assert "READY" not in "".join(program.stdout)
-    left = holdings(emulator).prefixed_names()
+    left = Inventory(emulator).prefixed_names()
     assert not left, f"left behind after {signal_name} during the create: {sorted(left)}\n{program.stderr}"
     assert outcome == -SIGNALS[signal_name], program.stderr
     if signal_name == "SIGINT":  # (SIGTERM's status is restored by killing the process: no exit output)
@@ -96,7 +84,7 @@ def test_interrupted_in_flight_create_is_deleted_once_it_lands(
 
 def _dead_letters(url: str, kind: str) -> frozenset[str]:
     """The dead-letter queue already created when the main queue's create is held."""
-    names = holdings(url).prefixed_names()
+    names = Inventory(url).prefixed_names()
     return frozenset(n for n in names if "_dlq_" in n) if kind == "queue" else frozenset()
 
 
@@ -117,7 +105,7 @@ def test_cancelled_in_flight_create_is_deleted_once_it_lands(
     wait_landed(hold)
     assert outcome == 0, program.stderr
     assert "CANCELLED" in "".join(program.stdout), program.stdout
-    left = holdings(emulator).prefixed_names()
+    left = Inventory(emulator).prefixed_names()
     assert not left, f"left behind after a cancellation during the create: {sorted(left)}\n{program.stderr}"
     stats = stats_of(program.stdout)
     assert stats["left_behind"] == 0 and stats["deleted"] >= 1, stats
@@ -141,7 +129,7 @@ def test_create_landing_after_the_grace_is_reported_not_counted_deleted(
         program.finish()
     wait_landed(hold)
     # (a queue whose dead-letter queue is held is never sent: its create needs the dead-letter queue's ARN)
-    landed = holdings(emulator).prefixed_names()
+    landed = Inventory(emulator).prefixed_names()
     assert len(landed) == 1, landed
     (name,) = landed
     assert name in program.stderr, f"the report does not name {name}:\n{program.stderr}"

@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.safety_fixtures import SIGNALS, SlowReply, child, child_env, holdings, moto_process, reset, script
-from tests.support.faultproxy import Rule, aws_error, bucket_not_found_after_create, server_error, table_creating
+from tests.support.child_processes import SIGNALS, child, child_env, script
+from tests.support.faultproxy import (
+    Rule,
+    SlowReply,
+    aws_error,
+    bucket_not_found_after_create,
+    server_error,
+    table_creating,
+)
+from tests.support.inventory import Inventory
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow
@@ -29,20 +37,6 @@ CREATE_OPERATION = {
 }
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    with moto_process() as url:
-        yield url
-
-
-@pytest.fixture
-def emulator(upstream: str) -> Iterator[str]:
-    """The module's moto server, emptied before and checked empty of library resources after the test."""
-    reset(upstream)
-    yield upstream
-    reset(upstream)
-
-
 def expected_status(name: str) -> int:
     """Killed by the signal, as a program without the library would be: SIGINT's KeyboardInterrupt makes
     Python exit by SIGINT; SIGTERM's cleanup ends with SIGTERM's status."""
@@ -50,7 +44,7 @@ def expected_status(name: str) -> int:
 
 
 def interrupted_cleanly(url: str, outcome: int, name: str, stderr: str) -> None:
-    left = holdings(url).prefixed_names()
+    left = Inventory(url).prefixed_names()
     assert not left, f"left behind after {name}: {sorted(left)}\n{stderr}"
     assert outcome == expected_status(name), f"exit status {outcome} after {name}:\n{stderr}"
 
@@ -69,7 +63,7 @@ def test_signal_during_use_deletes_everything(emulator: str, signal_name: str, m
         names = program.wait_json("READY")
         # table, versioned bucket with two object versions, queue and its dead-letter queue, FIFO queue
         assert len(names) == 5
-        assert set(names) <= holdings(emulator).all()
+        assert set(names) <= Inventory(emulator).names()
         program.send(SIGNALS[signal_name])
         outcome = program.finish()
     assert "NOT INTERRUPTED" not in "".join(program.stdout)
@@ -91,7 +85,7 @@ def test_signal_during_create_call(
     proxy.add(Rule(slow, service=service, operations=operation, times=1))
     with child([script("hold.py"), "--kinds", kind], child_env(proxy.url)) as program:
         assert slow.started.wait(60), f"the child never sent {operation}:\n{program.stderr}"
-        assert holdings(emulator).prefixed_names(), "the create call has not reached the emulator"
+        assert Inventory(emulator).prefixed_names(), "the create call has not reached the emulator"
         program.send(SIGNALS[signal_name])
         outcome = program.finish()
         slow.release.set()
@@ -137,7 +131,7 @@ def test_signal_during_readiness_wait(
             if program.process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the child never waited on {probe}:\n{program.stderr}")
             time.sleep(0.02)
-        assert holdings(emulator).prefixed_names()
+        assert Inventory(emulator).prefixed_names()
         program.send(SIGNALS[signal_name])
         outcome = program.finish()
     assert "READY" not in "".join(program.stdout)
@@ -169,7 +163,7 @@ def test_sigterm_handler_only_while_resources_are_live(emulator: str) -> None:
     ], program.stderr
     # the worker's queue was left live: the exit cleanup deleted it
     assert "deleted at exit 1 resource(s)" in program.stderr
-    assert not holdings(emulator).prefixed_names()
+    assert not Inventory(emulator).prefixed_names()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -186,7 +180,7 @@ def test_exit_deletes_and_reports_what_is_still_registered(emulator: str, api: s
     assert "deleted at exit 3 resource(s) still live" in program.stderr
     for name in names[:3]:  # table, bucket, queue (the dead-letter queue goes with its queue)
         assert name in program.stderr
-    assert not holdings(emulator).prefixed_names()
+    assert not Inventory(emulator).prefixed_names()
 
 
 def test_exit_cleanup_runs_before_the_embedded_emulator_stops() -> None:
@@ -215,7 +209,7 @@ def test_exit_cleanup_moves_after_a_late_embedded_emulator(emulator: str) -> Non
     assert "deleted at exit 2 resource(s) still live" in program.stderr
     assert late[0] in program.stderr
     assert "gone with the embedded emulator" not in program.stderr
-    assert not holdings(emulator).prefixed_names()
+    assert not Inventory(emulator).prefixed_names()
 
 
 def test_exit_cleanup_is_bounded_and_reports_what_it_could_not_delete(
@@ -232,7 +226,7 @@ def test_exit_cleanup_is_bounded_and_reports_what_it_could_not_delete(
     assert "could NOT delete at exit 1 resource(s)" in program.stderr
     assert "out of time" in program.stderr
     assert "sandboxres sweep --yes" in program.stderr
-    assert set(names) <= holdings(emulator).queues  # really left behind (the module fixture resets it)
+    assert set(names) <= Inventory(emulator).queues()  # really left behind (the module fixture resets it)
 
 
 def test_sigterm_with_nothing_live_keeps_the_default_action(emulator: str) -> None:
@@ -249,7 +243,7 @@ def test_sigterm_with_nothing_live_keeps_the_default_action(emulator: str) -> No
         outcome = program.finish()
     assert outcome == -signal.SIGTERM
     assert "Traceback" not in program.stderr
-    assert not holdings(emulator).prefixed_names()
+    assert not Inventory(emulator).prefixed_names()
 
 
 def test_exit_cleanup_reports_a_dead_emulator_without_retrying(
@@ -265,7 +259,7 @@ def test_exit_cleanup_reports_a_dead_emulator_without_retrying(
     assert outcome == 0, program.stderr
     assert "could NOT delete at exit 1 resource(s)" in program.stderr
     assert "its endpoint no longer answers" in program.stderr
-    assert set(names) <= holdings(emulator).queues
+    assert set(names) <= Inventory(emulator).queues()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -289,7 +283,7 @@ def test_sigterm_defers_to_the_programs_disposition(
     every case nothing is left behind."""
     with child([script("disposition.py"), mode], child_env(emulator)) as program:
         names = program.wait_json("READY")
-        assert set(names) <= holdings(emulator).all()
+        assert set(names) <= Inventory(emulator).names()
         program.send(signal.SIGTERM)
         if mode == "ignore":
             time.sleep(0.5)
@@ -303,4 +297,4 @@ def test_sigterm_defers_to_the_programs_disposition(
     if mode != "default":
         assert "Terminated" not in program.stderr and "KeyboardInterrupt" not in program.stderr
     assert "NOT INTERRUPTED" not in lines
-    assert not holdings(emulator).prefixed_names()
+    assert not Inventory(emulator).prefixed_names()

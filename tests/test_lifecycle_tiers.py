@@ -9,7 +9,7 @@ comma-separated list of the names in :data:`FEATURES` (the ``emulators`` session
 emulator): the tests needing that feature are skipped with the reason.
 
 Every test runs through the sync and the async front door (the ``runner`` fixture), checks the resource with
-clients of its own (:class:`~tests.support.lifecycles.TargetView`) while it lives, and checks afterwards that
+clients of its own (:class:`~tests.support.inventory.Inventory`) while it lives, and checks afterwards that
 nothing carrying the test's label is left on the target.
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -27,7 +27,8 @@ import pytest
 from sandboxres import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID, Index, describe_target
 from sandboxres._runtime.clients import active_target
 from sandboxres._runtime.target import ENDPOINT_VARIABLES
-from tests.support.lifecycles import MODES, Runner, TargetView, runner
+from tests.support.inventory import Inventory
+from tests.support.runner import Runner
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow
@@ -61,29 +62,20 @@ def needs(feature: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(feature in LACKS, reason=f"SANDBOXRES_EMULATOR_LACKS={feature}: {FEATURES[feature]}")
 
 
-@pytest.fixture(params=MODES)
-def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
-    active = runner(request.param)
-    try:
-        yield active
-    finally:
-        active.close()
-
-
 @pytest.fixture(autouse=True)
 def target_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in TARGET_ENV.items():
         monkeypatch.setenv(name, value)
 
 
-_views: dict[str, TargetView] = {}
+_views: dict[str, Inventory] = {}
 
 
 @pytest.fixture
-def view(target_env: None) -> TargetView:
+def view(target_env: None) -> Inventory:
     key = repr(sorted(active_target().endpoints.items()))
     if key not in _views:
-        _views[key] = TargetView()
+        _views[key] = Inventory()
     return _views[key]
 
 
@@ -92,7 +84,7 @@ def label_for(run: Runner, case: str) -> str:
     return f"tier_{case}_{run.mode}"
 
 
-def assert_gone(view: TargetView, kind: str, names: list[str], label: str) -> None:
+def assert_gone(view: Inventory, kind: str, names: list[str], label: str) -> None:
     """Each of ``names`` is gone, and nothing else of ``kind`` carrying ``label`` is left on the target."""
     prefix = f"test_{label}_"
     deadline = time.monotonic() + GONE_WITHIN
@@ -114,7 +106,7 @@ def run_id() -> str:
 # tables
 
 
-def test_table_hash_key_write_read(run: Runner, view: TargetView) -> None:
+def test_table_hash_key_write_read(run: Runner, view: Inventory) -> None:
     label = label_for(run, "hash")
     with run.lifecycle("table", label) as table:
         assert view.table_status(table.name) == "ACTIVE"
@@ -128,7 +120,7 @@ def test_table_hash_key_write_read(run: Runner, view: TargetView) -> None:
     assert_gone(view, "table", [table.name], label)
 
 
-def test_table_range_key_and_indexes(run: Runner, view: TargetView) -> None:
+def test_table_range_key_and_indexes(run: Runner, view: Inventory) -> None:
     label = label_for(run, "indexes")
     with run.lifecycle(
         "table",
@@ -172,7 +164,7 @@ def test_table_range_key_and_indexes(run: Runner, view: TargetView) -> None:
 
 
 @needs("streams")
-def test_table_stream(run: Runner, view: TargetView) -> None:
+def test_table_stream(run: Runner, view: Inventory) -> None:
     label = label_for(run, "stream")
     with run.lifecycle("table", label, stream="NEW_AND_OLD_IMAGES") as table:
         assert table.stream_arn, "a table made with stream= has a stream ARN"
@@ -184,7 +176,7 @@ def test_table_stream(run: Runner, view: TargetView) -> None:
 
 
 @needs("ttl")
-def test_table_ttl(run: Runner, view: TargetView) -> None:
+def test_table_ttl(run: Runner, view: Inventory) -> None:
     label = label_for(run, "ttl")
     with run.lifecycle("table", label, ttl_attribute="expires") as table:
         ttl = view.dynamodb.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]
@@ -194,7 +186,7 @@ def test_table_ttl(run: Runner, view: TargetView) -> None:
 
 
 @needs("table_tags")
-def test_table_tags(run: Runner, view: TargetView) -> None:
+def test_table_tags(run: Runner, view: Inventory) -> None:
     label = label_for(run, "tags")
     with run.lifecycle("table", label) as table:
         tags = {t["Key"]: t["Value"] for t in view.dynamodb.list_tags_of_resource(ResourceArn=table.arn)["Tags"]}
@@ -208,7 +200,7 @@ def test_table_tags(run: Runner, view: TargetView) -> None:
 # buckets
 
 
-def test_bucket_write_read(run: Runner, view: TargetView) -> None:
+def test_bucket_write_read(run: Runner, view: Inventory) -> None:
     label = label_for(run, "objects")
     with run.lifecycle("bucket", label) as bucket:
         assert view.bucket_exists(bucket.name)
@@ -222,7 +214,7 @@ def test_bucket_write_read(run: Runner, view: TargetView) -> None:
 
 
 @needs("versioning")
-def test_bucket_versions_and_delete_markers(run: Runner, view: TargetView) -> None:
+def test_bucket_versions_and_delete_markers(run: Runner, view: Inventory) -> None:
     label = label_for(run, "versions")
     with run.lifecycle("bucket", label, versioning=True) as bucket:
         assert view.s3.get_bucket_versioning(Bucket=bucket.name)["Status"] == "Enabled"
@@ -236,7 +228,7 @@ def test_bucket_versions_and_delete_markers(run: Runner, view: TargetView) -> No
     assert_gone(view, "bucket", [bucket.name], label)
 
 
-def test_bucket_many_objects_across_pages(run: Runner, view: TargetView) -> None:
+def test_bucket_many_objects_across_pages(run: Runner, view: Inventory) -> None:
     """More than 1,000 keys: emptying must follow every page of the listing and batch its deletes."""
     label = label_for(run, "pages")
     count = 1010
@@ -249,7 +241,7 @@ def test_bucket_many_objects_across_pages(run: Runner, view: TargetView) -> None
     assert_gone(view, "bucket", [bucket.name], label)
 
 
-def test_bucket_open_multipart_upload(run: Runner, view: TargetView) -> None:
+def test_bucket_open_multipart_upload(run: Runner, view: Inventory) -> None:
     label = label_for(run, "multipart")
     with run.lifecycle("bucket", label) as bucket:
         upload = run.call(bucket.client.create_multipart_upload(Bucket=bucket.name, Key="big.bin"))
@@ -267,7 +259,7 @@ def test_bucket_open_multipart_upload(run: Runner, view: TargetView) -> None:
 
 
 @needs("bucket_tags")
-def test_bucket_tags(run: Runner, view: TargetView) -> None:
+def test_bucket_tags(run: Runner, view: Inventory) -> None:
     label = label_for(run, "tags")
     with run.lifecycle("bucket", label) as bucket:
         tags = {t["Key"]: t["Value"] for t in view.s3.get_bucket_tagging(Bucket=bucket.name)["TagSet"]}
@@ -289,7 +281,7 @@ def _receive_one(receive: Callable[..., Any], url: str) -> dict[str, Any]:
     raise AssertionError(f"no message on {url}")
 
 
-def test_queue_send_receive(run: Runner, view: TargetView) -> None:
+def test_queue_send_receive(run: Runner, view: Inventory) -> None:
     label = label_for(run, "standard")
     with run.lifecycle("queue", label) as queue:
         assert queue.dead_letter is None
@@ -300,7 +292,7 @@ def test_queue_send_receive(run: Runner, view: TargetView) -> None:
     assert_gone(view, "queue", [queue.name], label)
 
 
-def test_queue_fifo(run: Runner, view: TargetView) -> None:
+def test_queue_fifo(run: Runner, view: Inventory) -> None:
     label = label_for(run, "fifo")
     with run.lifecycle("queue", label, fifo=True) as queue:
         assert queue.name.endswith(".fifo")
@@ -318,7 +310,7 @@ def test_queue_fifo(run: Runner, view: TargetView) -> None:
 
 
 @pytest.mark.parametrize("fifo", [False, True], ids=["standard", "fifo"])
-def test_queue_dead_letter(run: Runner, view: TargetView, fifo: bool) -> None:
+def test_queue_dead_letter(run: Runner, view: Inventory, fifo: bool) -> None:
     label = label_for(run, "dlq_fifo" if fifo else "dlq")
     with run.lifecycle("queue", label, fifo=fifo, dead_letter=3) as queue:
         dead = queue.dead_letter
@@ -332,7 +324,7 @@ def test_queue_dead_letter(run: Runner, view: TargetView, fifo: bool) -> None:
     assert_gone(view, "queue", [queue.name, dead.name], label)
 
 
-def test_queue_tags(run: Runner, view: TargetView) -> None:
+def test_queue_tags(run: Runner, view: Inventory) -> None:
     label = label_for(run, "tags")
     with run.lifecycle("queue", label) as queue:
         tags = view.sqs.list_queue_tags(QueueUrl=queue.url).get("Tags", {})
@@ -346,7 +338,7 @@ def test_queue_tags(run: Runner, view: TargetView) -> None:
 
 
 @pytest.mark.parametrize("kind", ["table", "bucket", "queue"])
-def test_error_in_block_still_deletes(run: Runner, view: TargetView, kind: str) -> None:
+def test_error_in_block_still_deletes(run: Runner, view: Inventory, kind: str) -> None:
     label = label_for(run, "raises")
     resource = run.make(kind, label)
     with pytest.raises(RuntimeError, match="boom"), run.enter(resource) as handle:

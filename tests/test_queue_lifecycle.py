@@ -9,92 +9,92 @@ import pytest
 from sandboxres import SpecError
 
 
-async def _attributes(door, q, url: str | None = None) -> dict:
-    got = await door.call(q.client.get_queue_attributes, QueueUrl=url or q.url, AttributeNames=["All"])
+def _attributes(run, q, url: str | None = None) -> dict:
+    got = run.call(q.client.get_queue_attributes(QueueUrl=url or q.url, AttributeNames=["All"]))
     return got["Attributes"]
 
 
-async def _tags(door, q, url: str) -> dict:
-    return (await door.call(q.client.list_queue_tags, QueueUrl=url)).get("Tags", {})
+def _tags(run, q, url: str) -> dict:
+    return run.call(q.client.list_queue_tags(QueueUrl=url)).get("Tags", {})
 
 
 def _queue_names(inventory) -> set[str]:
-    return {entry.split("/", 1)[1] for entry in inventory().queues}
+    return set(inventory().queues())
 
 
-async def test_defaults_and_handle(door, inventory, managed_tags) -> None:
-    async with door.queue("jobs") as q:
+def test_defaults_and_handle(run, inventory, managed_tags) -> None:
+    with run.lifecycle("queue", "jobs") as q:
         assert q.name.startswith("test_jobs_") and not q.name.endswith(".fifo")
         assert q.url.endswith("/" + q.name)
-        attributes = await _attributes(door, q)
+        attributes = _attributes(run, q)
         assert q.arn == attributes["QueueArn"] and q.arn.endswith(":" + q.name)
         assert "FifoQueue" not in attributes and "RedrivePolicy" not in attributes
         assert q.dead_letter is None
-        await door.call(q.client.send_message, QueueUrl=q.url, MessageBody="hi")
-        got = await door.call(q.client.receive_message, QueueUrl=q.url, WaitTimeSeconds=1)
+        run.call(q.client.send_message(QueueUrl=q.url, MessageBody="hi"))
+        got = run.call(q.client.receive_message(QueueUrl=q.url, WaitTimeSeconds=1))
         assert [m["Body"] for m in got["Messages"]] == ["hi"]
-        managed_tags(await _tags(door, q, q.url))
+        managed_tags(_tags(run, q, q.url))
         assert "client" not in repr(q) and q.name in repr(q)
         name = q.name
     assert name not in _queue_names(inventory)
 
 
-async def test_fifo(door) -> None:
-    async with door.queue("orders", fifo=True, attributes={"ContentBasedDeduplication": "true"}) as q:
+def test_fifo(run) -> None:
+    with run.lifecycle("queue", "orders", fifo=True, attributes={"ContentBasedDeduplication": "true"}) as q:
         assert q.name.endswith(".fifo")
-        attributes = await _attributes(door, q)
+        attributes = _attributes(run, q)
         assert attributes["FifoQueue"] == "true"
         assert attributes["ContentBasedDeduplication"] == "true"
         for body in ("1", "2", "2"):  # the repeated body is deduplicated by content
-            await door.call(q.client.send_message, QueueUrl=q.url, MessageBody=body, MessageGroupId="g")
-        got = await door.call(q.client.receive_message, QueueUrl=q.url, MaxNumberOfMessages=10)
+            run.call(q.client.send_message(QueueUrl=q.url, MessageBody=body, MessageGroupId="g"))
+        got = run.call(q.client.receive_message(QueueUrl=q.url, MaxNumberOfMessages=10))
         assert [m["Body"] for m in got["Messages"]] == ["1", "2"]
 
 
 @pytest.mark.parametrize("fifo", [False, True], ids=["standard", "fifo"])
-async def test_dead_letter_queue_is_created_wired_and_deleted(door, inventory, managed_tags, fifo: bool) -> None:
-    async with door.queue("work", fifo=fifo, dead_letter=2, attributes={"VisibilityTimeout": "0"}) as q:
+def test_dead_letter_queue_is_created_wired_and_deleted(run, inventory, managed_tags, fifo: bool) -> None:
+    with run.lifecycle("queue", "work", fifo=fifo, dead_letter=2, attributes={"VisibilityTimeout": "0"}) as q:
         dlq = q.dead_letter
         assert dlq is not None
         assert dlq.name.startswith("test_work_dlq_") and dlq.name.endswith(".fifo") == fifo
         assert dlq.url.endswith("/" + dlq.name) and dlq.client is q.client
-        dlq_attributes = await _attributes(door, q, dlq.url)
+        dlq_attributes = _attributes(run, q, dlq.url)
         assert dlq.arn == dlq_attributes["QueueArn"]
         assert (dlq_attributes.get("FifoQueue") == "true") == fifo
-        policy = json.loads((await _attributes(door, q))["RedrivePolicy"])
+        policy = json.loads(_attributes(run, q)["RedrivePolicy"])
         assert policy["deadLetterTargetArn"] == dlq.arn
         assert int(policy["maxReceiveCount"]) == 2
-        managed_tags(await _tags(door, q, dlq.url))
+        managed_tags(_tags(run, q, dlq.url))
         assert {q.name, dlq.name} <= _queue_names(inventory)
 
         # The wiring works: a message received twice without being deleted moves to the dead-letter queue.
         extra = {"MessageGroupId": "g", "MessageDeduplicationId": "d"} if fifo else {}
-        await door.call(q.client.send_message, QueueUrl=q.url, MessageBody="poison", **extra)
+        run.call(q.client.send_message(QueueUrl=q.url, MessageBody="poison", **extra))
         for _ in range(2):
-            got = await door.call(q.client.receive_message, QueueUrl=q.url)
+            got = run.call(q.client.receive_message(QueueUrl=q.url))
             assert [m["Body"] for m in got.get("Messages", [])] == ["poison"]
-        got = await door.call(q.client.receive_message, QueueUrl=q.url)
+        got = run.call(q.client.receive_message(QueueUrl=q.url))
         assert got.get("Messages", []) == []
-        got = await door.call(q.client.receive_message, QueueUrl=dlq.url)
+        got = run.call(q.client.receive_message(QueueUrl=dlq.url))
         assert [m["Body"] for m in got.get("Messages", [])] == ["poison"]
         names = {q.name, dlq.name}
     assert not names & _queue_names(inventory)
 
 
-async def test_further_attributes(door) -> None:
+def test_further_attributes(run) -> None:
     wanted = {"VisibilityTimeout": "45", "DelaySeconds": "2", "MessageRetentionPeriod": "3600"}
-    async with door.queue("tuned", attributes=wanted) as q:
-        attributes = await _attributes(door, q)
+    with run.lifecycle("queue", "tuned", attributes=wanted) as q:
+        attributes = _attributes(run, q)
         assert {k: attributes[k] for k in wanted} == wanted
 
 
-async def test_explicit_create_and_delete(door, inventory) -> None:
-    resource = door.api.ephemeral_queue("explicit", dead_letter=5)
-    handle = await door.call(resource.create)
+def test_explicit_create_and_delete(run, inventory) -> None:
+    resource = run.api.ephemeral_queue("explicit", dead_letter=5)
+    handle = run.call(resource.create())
     assert {handle.name, handle.dead_letter.name} <= _queue_names(inventory)
-    await door.call(resource.delete)
+    run.call(resource.delete())
     assert not {handle.name, handle.dead_letter.name} & _queue_names(inventory)
-    await door.call(resource.delete)  # idempotent
+    run.call(resource.delete())  # idempotent
 
 
 BAD_QUEUE_OPTIONS = [
@@ -115,11 +115,11 @@ BAD_QUEUE_OPTIONS = [
 
 
 @pytest.mark.parametrize("options", BAD_QUEUE_OPTIONS, ids=repr)
-async def test_bad_options_raise_spec_error_and_create_nothing(door, inventory, options: dict) -> None:
-    before = inventory()
+def test_bad_options_raise_spec_error_and_create_nothing(run, inventory, options: dict) -> None:
+    before = inventory().snapshot()
     options = dict(options)
     label = options.pop("label", "bad")
     with pytest.raises(SpecError):
-        async with door.queue(label, **options):
+        with run.lifecycle("queue", label, **options):
             pytest.fail("the block must not run")
-    assert inventory() == before
+    assert inventory().snapshot() == before

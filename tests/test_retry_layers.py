@@ -20,7 +20,6 @@ import pytest
 
 import sandboxres
 from sandboxres import AWSCallError, ConfigurationError, EndpointUnreachableError, QuotaError
-from tests.emulators.launch import EmulatorUnavailable, start_emulator
 from tests.support.faultproxy import (
     Fault,
     FaultProxy,
@@ -28,29 +27,13 @@ from tests.support.faultproxy import (
     Rule,
     Trigger,
     aws_error,
-    start_fault_proxy,
     table_limit_exceeded,
     throttling,
 )
-from tests.support.lifecycles import MODES, Runner, TargetView, runner
+from tests.support.inventory import Inventory
+from tests.support.runner import Runner
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def upstream_url() -> Iterator[str]:
-    try:
-        emulator = start_emulator("moto")
-    except EmulatorUnavailable as error:
-        pytest.skip(str(error))
-    with emulator:
-        yield emulator.url
-
-
-@pytest.fixture(scope="module")
-def proxy(upstream_url: str) -> Iterator[FaultProxy]:
-    with start_fault_proxy(upstream_url) as started:
-        yield started
 
 
 @pytest.fixture(autouse=True)
@@ -61,17 +44,8 @@ def through_proxy(monkeypatch: pytest.MonkeyPatch, proxy: FaultProxy) -> Iterato
     proxy.clear()
 
 
-@pytest.fixture(params=MODES)
-def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
-    active = runner(request.param)
-    try:
-        yield active
-    finally:
-        active.close()
-
-
 def nothing_left(upstream_url: str) -> None:
-    assert not TargetView(endpoint=upstream_url).leftovers("test")
+    assert not Inventory(endpoint=upstream_url).leftovers("test")
 
 
 def test_table_quota_is_sent_once_and_named(run: Runner, proxy: FaultProxy, upstream_url: str) -> None:
@@ -166,7 +140,7 @@ def test_bucket_is_tagged_in_its_create_call_in_three_calls(run: Runner, proxy: 
     recorder = _Recorder()
     proxy.add(Rule(recorder, service="s3", operations="CreateBucket"))
     with run.lifecycle("bucket", "born_tagged") as bucket:
-        tags = TargetView(endpoint=upstream_url).s3.get_bucket_tagging(Bucket=bucket.name)["TagSet"]
+        tags = Inventory(endpoint=upstream_url).s3.get_bucket_tagging(Bucket=bucket.name)["TagSet"]
         assert {t["Key"]: t["Value"] for t in tags}["sandboxres:managed"] == "true"
     assert len(recorder.bodies) == 1 and b"sandboxres:managed" in recorder.bodies[0], "tags sent in CreateBucket"
     operations = [r.operation for r in proxy.seen("s3", resource=bucket.name)]

@@ -28,8 +28,9 @@ import sandboxres.aio
 from sandboxres import AWSCallError, CleanupError, describe_target
 from sandboxres._engine.redaction import redact
 from sandboxres._runtime.clients import active_target, client_pool
-from tests.safety_fixtures import child_env, moto_process, reset
+from tests.support.child_processes import child_env
 from tests.support.faultproxy import aws_error
+from tests.support.moto_server import reset
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow
@@ -45,22 +46,16 @@ def assert_clean(text: str, what: str) -> None:
         assert value not in text, f"{name} appears in {what}"
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    with moto_process() as url:
-        yield url
-
-
 @pytest.fixture
-def canary_target(upstream: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def canary_target(upstream_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """This process targets the module's moto server with the canary credentials."""
-    reset(upstream)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", upstream)
+    reset(upstream_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", upstream_url)
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     for name, value in CANARIES.items():
         monkeypatch.setenv(name, value)
-    yield upstream
-    reset(upstream)
+    yield upstream_url
+    reset(upstream_url)
 
 
 def captured(caplog: pytest.LogCaptureFixture) -> str:
@@ -132,7 +127,7 @@ def test_errors_from_an_emulator_that_echoes_credentials(
     left.delete()  # the queue was left behind: once the emulator lets it go, it is deleted
 
 
-def test_botocore_logs_of_credentials_unknown_by_value(upstream: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_botocore_logs_of_credentials_unknown_by_value(upstream_url: str, caplog: pytest.LogCaptureFixture) -> None:
     """Credentials that never were in the environment (for instance from a profile) are masked by their
     shape: the key id after ``Credential=`` and AKIA..., the session token headers."""
     caplog.set_level(logging.DEBUG)
@@ -141,7 +136,7 @@ def test_botocore_logs_of_credentials_unknown_by_value(upstream: str, caplog: py
     secret = secrets.token_urlsafe(30)
     client = boto3.client(
         "sqs",
-        endpoint_url=upstream,
+        endpoint_url=upstream_url,
         region_name="us-east-1",
         aws_access_key_id=key_id,
         aws_secret_access_key=secret,

@@ -18,28 +18,25 @@ import pytest
 
 from sandboxres import SpecError, sweep
 from sandboxres._kinds.bucket import BUCKET
-from tests.safety_fixtures import HeldRequest, child, child_env, holdings, make_bucket, moto_process, reset, script
-from tests.support.faultproxy import Rule
+from tests.support.child_processes import child, child_env, script
+from tests.support.faultproxy import HeldRequest, Rule
+from tests.support.inventory import Inventory
+from tests.support.moto_server import reset
+from tests.support.planted import make_bucket
 
 ROOT = Path(__file__).resolve().parents[1]
 AGE = 3.0  # S3 creation dates have whole seconds: ours are made older than this, the young one younger
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    with moto_process() as url:
-        yield url
-
-
 @pytest.fixture
-def emulator(upstream: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    reset(upstream)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", upstream)
+def emulator(upstream_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    reset(upstream_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", upstream_url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
-    yield upstream
-    reset(upstream)
+    yield upstream_url
+    reset(upstream_url)
 
 
 def test_exact_name_format() -> None:
@@ -74,11 +71,11 @@ def test_untagged_buckets_only_on_opt_in_only_ours_only_old(emulator: str) -> No
     assert listed.found == 0, "untagged buckets are listed apart"
     reasons = {i.name: i.reason for i in listed.ignored}
     assert "exact name format" in reasons["test-foo"] and "old" in reasons[young]
-    assert ours in holdings(emulator).buckets, "a dry run deletes nothing"
+    assert ours in Inventory(emulator).buckets(), "a dry run deletes nothing"
 
     done = sweep(older_than=limit(), kinds="bucket", include_untagged=True, dry_run=False)
     assert [(r.name, r.status) for r in done.untagged] == [(ours, "deleted")] and done.ok
-    assert holdings(emulator).buckets == {"test-foo", tagged_foreign, young}
+    assert Inventory(emulator).buckets() == {"test-foo", tagged_foreign, young}
 
     with pytest.raises(SpecError, match="older_than"):
         sweep(kinds="bucket", include_untagged=True)
@@ -95,7 +92,7 @@ def test_cli_lists_untagged_apart(emulator: str) -> None:
     listed = subprocess.run([*args, "--include-untagged"], capture_output=True, text=True, env=env, timeout=120)
     assert listed.returncode == 0, listed.stderr
     assert "untagged buckets" in listed.stdout and ours in listed.stdout
-    assert ours in holdings(emulator).buckets
+    assert ours in Inventory(emulator).buckets()
 
 
 def test_bucket_killed_before_tagging_is_found_by_the_opt_in_sweep(emulator: str, fault_proxy: object) -> None:
@@ -108,9 +105,9 @@ def test_bucket_killed_before_tagging_is_found_by_the_opt_in_sweep(emulator: str
         assert hold.started.wait(60), program.stderr
         program.send(signal.SIGKILL)
         program.finish()
-    left = holdings(emulator).buckets
+    left = Inventory(emulator).buckets()
     assert len(left) == 1
     time.sleep(AGE + 1.1)
     report = sweep(older_than=f"{AGE:g}s", kinds="bucket", include_untagged=True, dry_run=False)
     assert [r.name for r in report.untagged] == sorted(left)
-    assert not holdings(emulator).buckets
+    assert not Inventory(emulator).buckets()

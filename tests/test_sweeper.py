@@ -27,20 +27,11 @@ from sandboxres._kinds.table import TABLE
 from sandboxres._runtime.clients import active_target, client_pool
 from sandboxres._runtime.drivers import SyncDriver
 from sandboxres._safety.ownership import delete_owned, ownership
-from tests.safety_fixtures import (
-    CHILDREN,
-    child,
-    child_env,
-    holdings,
-    library_tags,
-    make_bucket,
-    make_queue,
-    make_table,
-    moto_process,
-    reset,
-    script,
-)
+from tests.support.child_processes import CHILDREN, child, child_env, script
 from tests.support.faultproxy import access_denied
+from tests.support.inventory import Inventory
+from tests.support.moto_server import reset
+from tests.support.planted import library_tags, make_bucket, make_queue, make_table
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow
@@ -48,19 +39,13 @@ pytestmark = pytest.mark.slow
 CHILD_RUN = "childrun1"
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
-    with moto_process() as url:
-        yield url
-
-
 @pytest.fixture
-def emulator(upstream: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def emulator(upstream_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The module's moto server, empty, and the target of this process (``sweep()`` reads the environment)."""
-    reset(upstream)
-    point_at(monkeypatch, upstream)
-    yield upstream
-    reset(upstream)
+    reset(upstream_url)
+    point_at(monkeypatch, upstream_url)
+    yield upstream_url
+    reset(upstream_url)
 
 
 def point_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
@@ -127,18 +112,18 @@ def test_sigkill_mid_suite_then_one_sweep_removes_exactly_its_resources(
     # A resource of another, still running, program (another run id) must survive too.
     monkeypatch.setenv("SANDBOXRES_RUN_ID", "bystander")
     with sandboxres.ephemeral_queue("bystander") as bystander:
-        before = holdings(emulator).all()
+        before = Inventory(emulator).names()
         assert victims <= before, "SIGKILL left nothing to sweep?"
         assert not finished & before, "the finished test cleaned up after itself"
 
         dry = sweep(run_id=CHILD_RUN)
         assert {r.name for r in dry.resources} == victims
         assert {r.status for r in dry.resources} == {"would delete"}
-        assert holdings(emulator).all() == before  # a dry run deletes nothing
+        assert Inventory(emulator).names() == before  # a dry run deletes nothing
 
         report = sweep(run_id=CHILD_RUN, dry_run=False)
         assert (report.found, report.deleted, report.failed) == (5, 5, 0)
-        after = holdings(emulator).all()
+        after = Inventory(emulator).names()
         assert after == before - victims
         assert lookalikes | {bystander.name} <= after
         ignored = {item.name for item in report.ignored}
@@ -161,12 +146,12 @@ def test_sweep_cli_finds_deletes_and_summarises(emulator: str) -> None:
     for name in victims:
         assert "would delete" in dry.stdout and name in dry.stdout
     assert "summary: found 5, deleted 0, failed 0" in dry.stdout
-    assert holdings(emulator).all() >= victims
+    assert Inventory(emulator).names() >= victims
 
     young = run_cli("sweep", "--yes", "--older-than", "2h", env=env)
     assert young.returncode == 0, young.stderr
     assert "summary: found 0, deleted 0, failed 0" in young.stdout
-    assert holdings(emulator).all() >= victims
+    assert Inventory(emulator).names() >= victims
 
     done = run_cli("sweep", "--yes", "--older-than", "0s", "--json", env=env)
     assert done.returncode == 0, done.stderr
@@ -174,7 +159,7 @@ def test_sweep_cli_finds_deletes_and_summarises(emulator: str) -> None:
     assert document["summary"] == {"found": 5, "deleted": 5, "failed": 0, "ignored": 6}
     assert {r["name"] for r in document["resources"]} == victims
     assert {r["status"] for r in document["resources"]} == {"deleted"}
-    assert holdings(emulator).all() == lookalikes
+    assert Inventory(emulator).names() == lookalikes
 
     again = run_cli("sweep", "--yes", env=env)
     assert again.returncode == 0 and "summary: found 0, deleted 0, failed 0" in again.stdout
@@ -217,7 +202,7 @@ def test_age_and_run_id_filters_use_the_tags(emulator: str) -> None:
 
     report = sweep(older_than="2h", run_id="run-a", dry_run=False)
     assert (report.found, report.deleted, report.failed) == (3, 3, 0)
-    assert holdings(emulator).all() == {"test_new_a", "test_old_b"}
+    assert Inventory(emulator).names() == {"test_new_a", "test_old_b"}
 
 
 def test_progress_is_reported_for_every_phase(emulator: str) -> None:
@@ -257,7 +242,7 @@ def test_delete_owned_refuses_untagged_and_unprefixed_before_any_delete_call(
         with pytest.raises(ForeignResourceError, match="sandboxres:managed=true"):
             driver.run(delete_owned(KINDS[kind], KINDS[kind].named(name)))
     assert [r.operation for r in proxy.requests if r.operation.startswith("Delete")] == []
-    assert {"test_untagged", "test-untagged", "testing_tagged"} <= holdings(emulator).all()
+    assert {"test_untagged", "test-untagged", "testing_tagged"} <= Inventory(emulator).names()
 
     make_queue(emulator, "test_ours", library_tags("r", now_tag()))
     assert driver.run(delete_owned(QUEUE, QUEUE.named("test_ours"))) is True
@@ -286,7 +271,7 @@ def test_failed_deletion_is_reported_and_exits_1(emulator: str, fault_proxy: Cal
     assert result.returncode == 1, result.stdout + result.stderr
     assert "summary: found 2, deleted 1, failed 1" in result.stdout
     assert "failed" in result.stdout and "AccessDenied" in result.stdout
-    assert holdings(emulator).all() == {"test_stuck"}
+    assert Inventory(emulator).names() == {"test_stuck"}
 
 
 def test_sweep_on_aws_is_guarded(monkeypatch: pytest.MonkeyPatch) -> None:

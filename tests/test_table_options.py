@@ -1,4 +1,5 @@
-"""Every table option, through the sync and the async front door (``door``), over HTTP on the embedded emulator."""
+"""Every table option, through the sync and the async front door (the ``run`` fixture), over HTTP on the embedded
+emulator."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ import pytest
 from sandboxres import Index, SpecError
 
 
-async def _describe(door, t) -> dict:
-    return (await door.call(t.client.describe_table, TableName=t.name))["Table"]
+def _describe(run, t) -> dict:
+    return run.call(t.client.describe_table(TableName=t.name))["Table"]
 
 
-async def test_defaults_and_handle(door, inventory, managed_tags) -> None:
-    async with door.table("users") as t:
+def test_defaults_and_handle(run, inventory, managed_tags) -> None:
+    with run.lifecycle("table", "users") as t:
         assert t.name.startswith("test_users_")
-        table = await _describe(door, t)
+        table = _describe(run, t)
         assert table["TableStatus"] == "ACTIVE"
         assert t.arn == table["TableArn"] and t.arn.endswith(f":table/{t.name}")
         assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
@@ -24,47 +25,49 @@ async def test_defaults_and_handle(door, inventory, managed_tags) -> None:
         assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
         assert "StreamSpecification" not in table or not table["StreamSpecification"].get("StreamEnabled")
         assert t.stream_arn is None
-        await door.call(t.table.put_item, Item={"pk": "u1", "name": "Alice"})
-        got = await door.call(t.table.get_item, Key={"pk": "u1"}, ConsistentRead=True)
+        run.call(t.table.put_item(Item={"pk": "u1", "name": "Alice"}))
+        got = run.call(t.table.get_item(Key={"pk": "u1"}, ConsistentRead=True))
         assert got["Item"] == {"pk": "u1", "name": "Alice"}
-        tags = await door.call(t.client.list_tags_of_resource, ResourceArn=t.arn)
+        tags = run.call(t.client.list_tags_of_resource(ResourceArn=t.arn))
         managed_tags({tag["Key"]: tag["Value"] for tag in tags["Tags"]})
         assert "client" not in repr(t) and t.name in repr(t)
         name = t.name
-    assert not any(entry.endswith("/" + name) for entry in inventory().tables)
+    assert name not in inventory().tables()
 
 
-async def test_range_key_and_attribute_types(door) -> None:
-    async with door.table("events", range_key="sk", attribute_types={"sk": "N"}) as t:
-        table = await _describe(door, t)
+def test_range_key_and_attribute_types(run) -> None:
+    with run.lifecycle("table", "events", range_key="sk", attribute_types={"sk": "N"}) as t:
+        table = _describe(run, t)
         assert table["KeySchema"] == [
             {"AttributeName": "pk", "KeyType": "HASH"},
             {"AttributeName": "sk", "KeyType": "RANGE"},
         ]
         assert {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]} == {"pk": "S", "sk": "N"}
         for sk in (3, 1, 2):
-            await door.call(t.table.put_item, Item={"pk": "a", "sk": sk})
-        got = await door.call(
-            t.client.query,
-            TableName=t.name,
-            KeyConditionExpression="pk = :p AND sk > :s",
-            ExpressionAttributeValues={":p": {"S": "a"}, ":s": {"N": "1"}},
+            run.call(t.table.put_item(Item={"pk": "a", "sk": sk}))
+        got = run.call(
+            t.client.query(
+                TableName=t.name,
+                KeyConditionExpression="pk = :p AND sk > :s",
+                ExpressionAttributeValues={":p": {"S": "a"}, ":s": {"N": "1"}},
+            )
         )
         assert [item["sk"]["N"] for item in got["Items"]] == ["2", "3"]
 
 
-async def test_custom_hash_key_of_binary_type(door) -> None:
-    async with door.table("blobs", hash_key="id", attribute_types={"id": "B"}) as t:
-        table = await _describe(door, t)
+def test_custom_hash_key_of_binary_type(run) -> None:
+    with run.lifecycle("table", "blobs", hash_key="id", attribute_types={"id": "B"}) as t:
+        table = _describe(run, t)
         assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
         assert table["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "B"}]
-        await door.call(t.client.put_item, TableName=t.name, Item={"id": {"B": b"\x00\x01"}})
-        got = await door.call(t.client.get_item, TableName=t.name, Key={"id": {"B": b"\x00\x01"}})
+        run.call(t.client.put_item(TableName=t.name, Item={"id": {"B": b"\x00\x01"}}))
+        got = run.call(t.client.get_item(TableName=t.name, Key={"id": {"B": b"\x00\x01"}}))
         assert got["Item"]["id"]["B"] == b"\x00\x01"
 
 
-async def test_global_and_local_secondary_indexes(door) -> None:
-    async with door.table(
+def test_global_and_local_secondary_indexes(run) -> None:
+    with run.lifecycle(
+        "table",
         "orders",
         range_key="sk",
         attribute_types={"score": "N"},
@@ -74,7 +77,7 @@ async def test_global_and_local_secondary_indexes(door) -> None:
         ],
         local_indexes=[Index("by_score", range_key="score", projection="KEYS_ONLY")],
     ) as t:
-        table = await _describe(door, t)
+        table = _describe(run, t)
         gsis = {g["IndexName"]: g for g in table["GlobalSecondaryIndexes"]}
         assert gsis["by_email"]["KeySchema"] == [{"AttributeName": "email", "KeyType": "HASH"}]
         assert gsis["by_email"]["Projection"]["ProjectionType"] == "ALL"
@@ -93,27 +96,29 @@ async def test_global_and_local_secondary_indexes(door) -> None:
         types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
         assert types == {"pk": "S", "sk": "S", "email": "S", "status": "S", "created": "S", "score": "N"}
         item = {"pk": "o1", "sk": "1", "email": "a@b.c", "status": "open", "created": "2024", "score": 7}
-        await door.call(t.table.put_item, Item=item)
-        got = await door.call(
-            t.table.query,
-            IndexName="by_email",
-            KeyConditionExpression="email = :e",
-            ExpressionAttributeValues={":e": "a@b.c"},
+        run.call(t.table.put_item(Item=item))
+        got = run.call(
+            t.table.query(
+                IndexName="by_email",
+                KeyConditionExpression="email = :e",
+                ExpressionAttributeValues={":e": "a@b.c"},
+            )
         )
         assert [i["pk"] for i in got["Items"]] == ["o1"]
-        got = await door.call(
-            t.table.query,
-            IndexName="by_score",
-            KeyConditionExpression="pk = :p AND score > :s",
-            ExpressionAttributeValues={":p": "o1", ":s": Decimal(5)},
+        got = run.call(
+            t.table.query(
+                IndexName="by_score",
+                KeyConditionExpression="pk = :p AND score > :s",
+                ExpressionAttributeValues={":p": "o1", ":s": Decimal(5)},
+            )
         )
         assert [i["sk"] for i in got["Items"]] == ["1"]
 
 
 @pytest.mark.parametrize("view", ["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"])
-async def test_stream_view_type(door, raw, view: str) -> None:
-    async with door.table("streamed", stream=view) as t:
-        table = await _describe(door, t)
+def test_stream_view_type(run, raw, view: str) -> None:
+    with run.lifecycle("table", "streamed", stream=view) as t:
+        table = _describe(run, t)
         assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": view}
         assert t.stream_arn and t.stream_arn == table["LatestStreamArn"]
         stream = raw("dynamodbstreams").describe_stream(StreamArn=t.stream_arn)["StreamDescription"]
@@ -122,17 +127,21 @@ async def test_stream_view_type(door, raw, view: str) -> None:
         assert stream["TableName"] == t.name
 
 
-async def test_ttl_attribute(door) -> None:
-    async with door.table("sessions", ttl_attribute="expires_at") as t:
-        ttl = (await door.call(t.client.describe_time_to_live, TableName=t.name))["TimeToLiveDescription"]
+def test_ttl_attribute(run) -> None:
+    with run.lifecycle("table", "sessions", ttl_attribute="expires_at") as t:
+        ttl = run.call(t.client.describe_time_to_live(TableName=t.name))["TimeToLiveDescription"]
         assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 
 
-async def test_provisioned_billing_mode(door) -> None:
-    async with door.table(
-        "provisioned", billing_mode="PROVISIONED", capacity=(2, 3), global_indexes=[Index("by_x", hash_key="x")]
+def test_provisioned_billing_mode(run) -> None:
+    with run.lifecycle(
+        "table",
+        "provisioned",
+        billing_mode="PROVISIONED",
+        capacity=(2, 3),
+        global_indexes=[Index("by_x", hash_key="x")],
     ) as t:
-        table = await _describe(door, t)
+        table = _describe(run, t)
         assert table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED") == "PROVISIONED"
         assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 2
         assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 3
@@ -140,51 +149,51 @@ async def test_provisioned_billing_mode(door) -> None:
         assert gsi["ProvisionedThroughput"]["ReadCapacityUnits"] == 2
 
 
-async def test_create_args_are_passed_through(door, managed_tags) -> None:
+def test_create_args_are_passed_through(run, managed_tags) -> None:
     create_args = {
         "SSESpecification": {"Enabled": True, "SSEType": "KMS"},
         "Tags": [{"Key": "team", "Value": "qa"}],
     }
-    async with door.table("passthrough", create_args=create_args) as t:
-        table = await _describe(door, t)
+    with run.lifecycle("table", "passthrough", create_args=create_args) as t:
+        table = _describe(run, t)
         assert table["SSEDescription"]["Status"] == "ENABLED"
         assert table["SSEDescription"]["SSEType"] == "KMS"
-        tags = await door.call(t.client.list_tags_of_resource, ResourceArn=t.arn)
+        tags = run.call(t.client.list_tags_of_resource(ResourceArn=t.arn))
         tags = {tag["Key"]: tag["Value"] for tag in tags["Tags"]}
         assert tags["team"] == "qa"
         managed_tags(tags)
 
 
-async def test_deletion_protection_does_not_leave_the_table_behind(door, inventory) -> None:
-    async with door.table("protected", create_args={"DeletionProtectionEnabled": True}) as t:
-        assert (await _describe(door, t))["DeletionProtectionEnabled"] is True
+def test_deletion_protection_does_not_leave_the_table_behind(run, inventory) -> None:
+    with run.lifecycle("table", "protected", create_args={"DeletionProtectionEnabled": True}) as t:
+        assert _describe(run, t)["DeletionProtectionEnabled"] is True
         name = t.name
-    assert not any(entry.endswith("/" + name) for entry in inventory().tables)
+    assert name not in inventory().tables()
 
 
-async def test_explicit_create_and_delete(door, inventory) -> None:
-    resource = door.api.ephemeral_table("explicit", range_key="sk")
-    handle = await door.call(resource.create)
-    assert any(entry.endswith("/" + handle.name) for entry in inventory().tables)
-    await door.call(handle.table.put_item, Item={"pk": "a", "sk": "b"})
-    await door.call(resource.delete)
-    assert not any(entry.endswith("/" + handle.name) for entry in inventory().tables)
-    await door.call(resource.delete)  # a second delete is a no-op
-    never_created = door.api.ephemeral_table("never")
-    await door.call(never_created.delete)  # deleting what was never created is a no-op too
+def test_explicit_create_and_delete(run, inventory) -> None:
+    resource = run.api.ephemeral_table("explicit", range_key="sk")
+    handle = run.call(resource.create())
+    assert handle.name in inventory().tables()
+    run.call(handle.table.put_item(Item={"pk": "a", "sk": "b"}))
+    run.call(resource.delete())
+    assert handle.name not in inventory().tables()
+    run.call(resource.delete())  # a second delete is a no-op
+    never_created = run.api.ephemeral_table("never")
+    run.call(never_created.delete())  # deleting what was never created is a no-op too
 
 
-async def test_entering_twice_is_refused_and_leaves_the_table_alone(door, inventory) -> None:
-    resource = door.api.ephemeral_table("once")
-    handle = await door.call(resource.create)
+def test_entering_twice_is_refused_and_leaves_the_table_alone(run, inventory) -> None:
+    resource = run.api.ephemeral_table("once")
+    handle = run.call(resource.create())
     try:
         with pytest.raises(RuntimeError, match="entered once"):
-            await door.call(resource.create)
-        assert any(entry.endswith("/" + handle.name) for entry in inventory().tables)
-        await door.call(handle.table.put_item, Item={"pk": "still usable"})
+            run.call(resource.create())
+        assert handle.name in inventory().tables()
+        run.call(handle.table.put_item(Item={"pk": "still usable"}))
     finally:
-        await door.call(resource.delete)
-    assert not any(entry.endswith("/" + handle.name) for entry in inventory().tables)
+        run.call(resource.delete())
+    assert handle.name not in inventory().tables()
 
 
 BAD_TABLE_OPTIONS = [
@@ -221,11 +230,11 @@ BAD_TABLE_OPTIONS = [
 
 
 @pytest.mark.parametrize("options", BAD_TABLE_OPTIONS, ids=repr)
-async def test_bad_options_raise_spec_error_and_create_nothing(door, inventory, options: dict) -> None:
-    before = inventory()
+def test_bad_options_raise_spec_error_and_create_nothing(run, inventory, options: dict) -> None:
+    before = inventory().snapshot()
     options = dict(options)
     label = options.pop("label", "bad")
     with pytest.raises(SpecError):
-        async with door.table(label, **options):
+        with run.lifecycle("table", label, **options):
             pytest.fail("the block must not run")
-    assert inventory() == before
+    assert inventory().snapshot() == before

@@ -155,79 +155,93 @@ def test_describe_target_on_embedded_reports_the_running_emulator() -> None:
 
 
 def _has_table(inventory_result, name: str) -> bool:
-    return any(entry.endswith("/" + name) for entry in inventory_result.tables)
+    return name in inventory_result.tables()
 
 
-async def test_endpoint_variable_switches_to_the_separate_emulator(door, monkeypatch, moto_server, inventory) -> None:
+def test_endpoint_variable_switches_to_the_separate_emulator(run, monkeypatch, moto_server, inventory) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    async with door.table("switched") as t, door.bucket("switched") as b, door.queue("switched") as q:
+    with (
+        run.lifecycle("table", "switched") as t,
+        run.lifecycle("bucket", "switched") as b,
+        run.lifecycle("queue", "switched") as q,
+    ):
         assert t.client.meta.endpoint_url == moto_server
         there, embedded = inventory(moto_server), inventory()
         assert _has_table(there, t.name) and not _has_table(embedded, t.name)
-        assert b.name in there.buckets and b.name not in embedded.buckets
+        assert b.name in there.buckets() and b.name not in embedded.buckets()
         assert q.url.startswith(moto_server)
-        assert f"us-east-1/{q.name}" in there.queues and f"us-east-1/{q.name}" not in embedded.queues
+        assert (
+            f"queue us-east-1/{q.name}" in there.snapshot() and f"queue us-east-1/{q.name}" not in embedded.snapshot()
+        )
         names = (t.name, b.name, q.name)
     there = inventory(moto_server)
-    assert not _has_table(there, names[0]) and names[1] not in there.buckets
+    assert not _has_table(there, names[0]) and names[1] not in there.buckets()
 
 
-async def test_each_service_on_its_own_server(door, monkeypatch, moto_server, moto_server_b, inventory) -> None:
+def test_each_service_on_its_own_server(run, monkeypatch, moto_server, moto_server_b, inventory) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_server)
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_server_b)
-    async with door.table("split") as t, door.bucket("split") as b:
+    with run.lifecycle("table", "split") as t, run.lifecycle("bucket", "split") as b:
         a, other = inventory(moto_server), inventory(moto_server_b)
         assert _has_table(a, t.name) and not _has_table(other, t.name)
-        assert b.name in other.buckets and b.name not in a.buckets
+        assert b.name in other.buckets() and b.name not in a.buckets()
     with pytest.raises(ConfigurationError, match="sqs"):  # no endpoint for SQS: refused, not sent to AWS
-        async with door.queue("nowhere"):
+        with run.lifecycle("queue", "nowhere"):
             pytest.fail("the block must not run")
 
 
-async def test_sandboxres_target_embedded_wins_over_endpoints(door, monkeypatch, moto_server, inventory) -> None:
+def test_sandboxres_target_embedded_wins_over_endpoints(run, monkeypatch, moto_server, inventory) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     monkeypatch.setenv("SANDBOXRES_TARGET", "embedded")
-    async with door.table("forced") as t:
+    with run.lifecycle("table", "forced") as t:
         assert _has_table(inventory(), t.name) and not _has_table(inventory(moto_server), t.name)
 
 
-async def test_aws_with_an_endpoint_creates_nothing(door, monkeypatch, moto_server, inventory) -> None:
+def test_aws_with_an_endpoint_creates_nothing(run, monkeypatch, moto_server, inventory) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     monkeypatch.setenv("SANDBOXRES_TARGET", "aws")
-    before = inventory(moto_server)
+    before = inventory(moto_server).snapshot()
     with pytest.raises(ConfigurationError, match="SANDBOXRES_TARGET=aws"):
-        async with door.table("refused"):
+        with run.lifecycle("table", "refused"):
             pytest.fail("the block must not run")
-    assert inventory(moto_server) == before
+    assert inventory(moto_server).snapshot() == before
 
 
-async def test_env_file_selects_the_emulator(door, tmp_path, monkeypatch, moto_server, inventory) -> None:
+def test_env_file_selects_the_emulator(run, tmp_path, monkeypatch, moto_server, inventory) -> None:
     env_file = tmp_path / "test.env"
     env_file.write_text(f"AWS_ENDPOINT_URL={moto_server}\nSANDBOXRES_RUN_ID=from-env-file\n")
     monkeypatch.setenv("SANDBOXRES_ENV_FILE", str(env_file))
-    async with door.queue("dotenv") as q:
-        assert f"us-east-1/{q.name}" in inventory(moto_server).queues
-        tags = await door.call(q.client.list_queue_tags, QueueUrl=q.url)
+    with run.lifecycle("queue", "dotenv") as q:
+        assert f"queue us-east-1/{q.name}" in inventory(moto_server).snapshot()
+        tags = run.call(q.client.list_queue_tags(QueueUrl=q.url))
         assert tags["Tags"][sandboxres.TAG_RUN_ID] == "from-env-file"
 
 
-async def test_run_id_is_tagged_on_every_resource(door, monkeypatch, managed_tags) -> None:
+def test_run_id_is_tagged_on_every_resource(run, monkeypatch, managed_tags) -> None:
     monkeypatch.setenv("SANDBOXRES_RUN_ID", "run-42")
-    async with door.table("tagged") as t, door.bucket("tagged") as b, door.queue("tagged") as q:
-        tags = await door.call(t.client.list_tags_of_resource, ResourceArn=t.arn)
+    with (
+        run.lifecycle("table", "tagged") as t,
+        run.lifecycle("bucket", "tagged") as b,
+        run.lifecycle("queue", "tagged") as q,
+    ):
+        tags = run.call(t.client.list_tags_of_resource(ResourceArn=t.arn))
         managed_tags({x["Key"]: x["Value"] for x in tags["Tags"]}, "run-42")
-        tags = await door.call(b.client.get_bucket_tagging, Bucket=b.name)
+        tags = run.call(b.client.get_bucket_tagging(Bucket=b.name))
         managed_tags({x["Key"]: x["Value"] for x in tags["TagSet"]}, "run-42")
-        managed_tags((await door.call(q.client.list_queue_tags, QueueUrl=q.url))["Tags"], "run-42")
+        managed_tags(run.call(q.client.list_queue_tags(QueueUrl=q.url))["Tags"], "run-42")
 
 
 @pytest.mark.parametrize("variable", ["AWS_REGION", "AWS_DEFAULT_REGION"])
-async def test_a_region_other_than_us_east_1(door, monkeypatch, raw, variable: str) -> None:
+def test_a_region_other_than_us_east_1(run, monkeypatch, raw, variable: str) -> None:
     region = "eu-central-1"
     monkeypatch.setenv(variable, region)
-    async with door.table("regional") as t, door.bucket("regional") as b, door.queue("regional", dead_letter=2) as q:
+    with (
+        run.lifecycle("table", "regional") as t,
+        run.lifecycle("bucket", "regional") as b,
+        run.lifecycle("queue", "regional", dead_letter=2) as q,
+    ):
         assert f":{region}:" in t.arn
-        location = await door.call(b.client.get_bucket_location, Bucket=b.name)
+        location = run.call(b.client.get_bucket_location(Bucket=b.name))
         assert location["LocationConstraint"] == region
         assert f":{region}:" in q.arn and f":{region}:" in q.dead_letter.arn
         assert t.name in raw("dynamodb", region=region).list_tables()["TableNames"]
@@ -246,13 +260,10 @@ async def test_sync_and_async_share_the_embedded_emulator(raw) -> None:
             await asyncio.to_thread(sync_table.client.describe_table, TableName=async_table.name)
 
 
-@pytest.mark.parametrize("door", [sandboxres.ephemeral_queue, sandboxres.aio.ephemeral_queue])
-def test_a_malformed_endpoint_registers_and_sends_nothing(door, monkeypatch) -> None:
+def test_a_malformed_endpoint_registers_and_sends_nothing(run, monkeypatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "htp:/not a url")
-    resource = door("malformed")
+    resource = run.make("queue", "malformed")
     with pytest.raises(ConfigurationError, match="AWS_ENDPOINT_URL"):
-        outcome = resource.create()
-        if asyncio.iscoroutine(outcome):
-            asyncio.run(outcome)
+        run.call(resource.create())
     assert resource.lifecycle.state == "new"
     assert resource.lifecycle not in sandboxres._safety.registry.live()

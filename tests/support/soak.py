@@ -29,7 +29,8 @@ from sandboxres import AWSCallError, Index
 from sandboxres._runtime.target import ENDPOINT_VARIABLES
 from tests.emulators.launch import start_emulator
 from tests.support.faultproxy import TRANSIENT_FAULTS, FaultProxy, Rule, ServiceError, random_faults, start_fault_proxy
-from tests.support.lifecycles import AsyncRunner, Runner, SyncRunner, TargetView
+from tests.support.inventory import Inventory
+from tests.support.runner import AsyncRunner, Runner, SyncRunner
 
 __all__ = ["OPTIONS", "Case", "SoakReport", "SoakTarget", "plan_cases", "run_soak", "soak_target"]
 
@@ -104,7 +105,7 @@ class SoakReport:
 @dataclass
 class SoakTarget:
     proxy: FaultProxy
-    upstream: TargetView
+    upstream: Inventory
 
 
 @contextlib.contextmanager
@@ -127,7 +128,7 @@ def soak_target() -> Iterator[SoakTarget]:
                 SANDBOXRES_BUCKET_TIMEOUT=TIMEOUT_SECONDS,
                 SANDBOXRES_QUEUE_TIMEOUT=TIMEOUT_SECONDS,
             )
-            yield SoakTarget(proxy, TargetView(endpoint=moto.url))
+            yield SoakTarget(proxy, Inventory(endpoint=moto.url))
         finally:
             for name, value in saved.items():
                 if value is None:
@@ -154,7 +155,7 @@ def plan_cases(n: int, seed: int) -> list[Case]:
     return cases
 
 
-def _fill(upstream: TargetView, kind: str, handle: Any, options: dict[str, Any]) -> None:
+def _fill(upstream: Inventory, kind: str, handle: Any, options: dict[str, Any]) -> None:
     """Check the resource on the server itself and leave something in it for the delete to deal with."""
     if kind == "table":
         assert upstream.table_status(handle.name) == "ACTIVE", handle.name
@@ -172,7 +173,7 @@ def _fill(upstream: TargetView, kind: str, handle: Any, options: dict[str, Any])
             assert handle.dead_letter is not None and upstream.queue_exists(handle.dead_letter.name)
 
 
-def _run_case(case: Case, runners: dict[str, Runner], upstream: TargetView) -> tuple[bool, str | None]:
+def _run_case(case: Case, runners: dict[str, Runner], upstream: Inventory) -> tuple[bool, str | None]:
     """(denied as scripted, failure description or None)."""
     run = runners[case.mode]
     try:
