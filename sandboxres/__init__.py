@@ -54,7 +54,7 @@ _LAZY = {
 
 def _public(value: Any) -> None:
     """Report ``sandboxres`` as the module of a public class or function, where users import it from."""
-    if isinstance(value, type) or callable(value) and hasattr(value, "__code__"):
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__code__")):
         value.__module__ = __name__
 
 
@@ -70,7 +70,7 @@ def __getattr__(name: str) -> Any:
 
 
 # Importing has no side effects: log redaction is installed when a target is first resolved (_clients), the
-# exit and signal hooks when the first resource is registered (_interrupts).
+# exit and signal hooks when the first resource is registered (_safety.registry).
 
 __version__ = "0.1.0"
 

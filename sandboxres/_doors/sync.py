@@ -19,7 +19,7 @@ from sandboxres._engine.handles import CLIENT_OF, RESOURCE_OF, BucketHandle, Que
 from sandboxres._engine.specs import Spec, bucket_spec, call_spec, queue_spec, table_spec
 from sandboxres._runtime.clients import active_target, client_pool
 from sandboxres._runtime.drivers import TABLE_SLOTS, SyncDriver
-from sandboxres._safety.interrupts import armed
+from sandboxres._safety.signals import armed
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
