@@ -32,8 +32,8 @@ from sandboxres._engine.naming import BUCKET_PREFIX, QUEUE_PREFIX, TABLE_PREFIX
 from sandboxres._engine.plans import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID
 from sandboxres._engine.specs import Index
 from sandboxres._runtime.clients import client
-from sandboxres._runtime.drivers import set_table_concurrency
 from sandboxres._runtime.redirect import Redirect, redirect
+from sandboxres._runtime.table_slots import set_table_concurrency
 from sandboxres._runtime.target import Target
 from sandboxres._safety.registry import STATS
 

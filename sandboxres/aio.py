@@ -22,7 +22,8 @@ from sandboxres._engine.errors import CleanupError
 from sandboxres._engine.handles import CLIENT_OF, RESOURCE_OF, BucketHandle, QueueHandle, TableHandle, build_handle
 from sandboxres._engine.specs import Spec, TableSpec, bucket_spec, call_spec, queue_spec, table_spec
 from sandboxres._runtime.clients import active_target, aio_session, merged_client_kwargs, shared_aio
-from sandboxres._runtime.drivers import TABLE_SLOTS, AsyncDriver
+from sandboxres._runtime.drivers import AsyncDriver
+from sandboxres._runtime.table_slots import TABLE_SLOTS
 
 __all__ = ["AsyncEphemeral", "client", "ephemeral_all", "ephemeral_bucket", "ephemeral_queue", "ephemeral_table"]
 

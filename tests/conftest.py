@@ -32,7 +32,7 @@ from botocore.config import Config
 import sandboxres
 import sandboxres._runtime.embedded as _embedded
 import sandboxres.aio
-from sandboxres._runtime.drivers import TABLE_SLOTS
+from sandboxres._runtime.table_slots import TABLE_SLOTS
 from sandboxres._runtime.target import ENDPOINT_VARIABLES
 from sandboxres._safety.guards import CI_VARIABLES
 

@@ -38,7 +38,8 @@ from sandboxres._engine.naming import BUCKET_PREFIX, QUEUE_PREFIX, Kind, is_gene
 from sandboxres._engine.redaction import redact, redact_url
 from sandboxres._engine.steps import Call, Plan, RetryPolicy, error_code
 from sandboxres._runtime.clients import active_target, client_pool
-from sandboxres._runtime.drivers import TABLE_SLOTS, SyncDriver
+from sandboxres._runtime.drivers import SyncDriver
+from sandboxres._runtime.table_slots import TABLE_SLOTS
 from sandboxres._runtime.target import Target
 from sandboxres._safety.ownership import delete_owned, delete_untagged_bucket, looks_ours, ownership, read_tags
 

@@ -18,7 +18,8 @@ from sandboxres._engine.errors import CleanupError
 from sandboxres._engine.handles import CLIENT_OF, RESOURCE_OF, BucketHandle, QueueHandle, TableHandle, build_handle
 from sandboxres._engine.specs import Spec, bucket_spec, call_spec, queue_spec, table_spec
 from sandboxres._runtime.clients import active_target, client_pool
-from sandboxres._runtime.drivers import TABLE_SLOTS, SyncDriver
+from sandboxres._runtime.drivers import SyncDriver
+from sandboxres._runtime.table_slots import TABLE_SLOTS
 from sandboxres._safety.signals import armed
 
 if TYPE_CHECKING:
