@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sandboxres._doors.client import client
 from sandboxres._doors.sync import Ephemeral, ephemeral_all, ephemeral_bucket, ephemeral_queue, ephemeral_table
 from sandboxres._engine.errors import (
     AWSCallError,
@@ -31,7 +32,6 @@ from sandboxres._engine.handles import BucketHandle, QueueHandle, TableHandle
 from sandboxres._engine.naming import BUCKET_PREFIX, QUEUE_PREFIX, TABLE_PREFIX
 from sandboxres._engine.plans import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID
 from sandboxres._engine.specs import Index
-from sandboxres._runtime.clients import client
 from sandboxres._runtime.redirect import Redirect, redirect
 from sandboxres._runtime.table_slots import set_table_concurrency
 from sandboxres._runtime.target import Target
@@ -40,14 +40,14 @@ from sandboxres._safety.registry import STATS
 if TYPE_CHECKING:
     from sandboxres._doors.sweep import SweepReport, sweep
     from sandboxres._doors.unittest import EnterContextMixin
-    from sandboxres._runtime.target_report import describe_target
+    from sandboxres._runtime.clients import describe_target
 
 # Imported on first use (``sandboxres.sweep``, ``from sandboxres import EnterContextMixin``): `import sandboxres`
 # stays light (the sweeper and unittest are not needed by most programs).
 _LAZY = {
     "SweepReport": "._doors.sweep",
     "sweep": "._doors.sweep",
-    "describe_target": "._runtime.target_report",
+    "describe_target": "._runtime.clients",
     "EnterContextMixin": "._doors.unittest",
 }
 

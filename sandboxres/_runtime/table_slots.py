@@ -101,7 +101,7 @@ class TableSlots:
 
 def _initial_table_concurrency() -> int:
     """``SANDBOXRES_TABLE_CONCURRENCY`` (of the environment or ``SANDBOXRES_ENV_FILE``), read when first needed."""
-    from sandboxres._runtime.target import apply_env_file, table_concurrency_from_env
+    from sandboxres._runtime.settings import apply_env_file, table_concurrency_from_env
 
     apply_env_file()
     return table_concurrency_from_env()
