@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sandboxres
 from benchmarks.performance_page import paragraph, write_section
-from sandboxres._runtime.target import ENDPOINT_VARIABLES
+from sandboxres._runtime.settings import ENDPOINT_VARIABLES
 from tests.emulators.launch import start_emulator
 from tests.support.faultproxy import FaultProxy, start_fault_proxy, table_creating
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sandboxres._doors.client import client
 from sandboxres._doors.sync import Ephemeral, ephemeral_all, ephemeral_bucket, ephemeral_queue, ephemeral_table
 from sandboxres._engine.errors import (
     AWSCallError,
@@ -31,23 +32,22 @@ from sandboxres._engine.plans import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID
 from sandboxres._kinds.bucket import BUCKET_PREFIX, BucketHandle
 from sandboxres._kinds.queue import QUEUE_PREFIX, QueueHandle
 from sandboxres._kinds.table import TABLE_PREFIX, Index, TableHandle
-from sandboxres._runtime.clients import client
-from sandboxres._runtime.drivers import set_table_concurrency
 from sandboxres._runtime.redirect import Redirect, redirect
+from sandboxres._runtime.table_slots import set_table_concurrency
 from sandboxres._runtime.target import Target
 from sandboxres._safety.registry import STATS
 
 if TYPE_CHECKING:
     from sandboxres._doors.sweep import SweepReport, sweep
     from sandboxres._doors.unittest import EnterContextMixin
-    from sandboxres._runtime.target_report import describe_target
+    from sandboxres._runtime.clients import describe_target
 
 # Imported on first use (``sandboxres.sweep``, ``from sandboxres import EnterContextMixin``): `import sandboxres`
 # stays light (the sweeper and unittest are not needed by most programs).
 _LAZY = {
     "SweepReport": "._doors.sweep",
     "sweep": "._doors.sweep",
-    "describe_target": "._runtime.target_report",
+    "describe_target": "._runtime.clients",
     "EnterContextMixin": "._doors.unittest",
 }
 
@@ -70,7 +70,7 @@ def __getattr__(name: str) -> Any:
 
 
 # Importing has no side effects: log redaction is installed when a target is first resolved (_clients), the
-# exit and signal hooks when the first resource is registered (_interrupts).
+# exit and signal hooks when the first resource is registered (_safety.registry).
 
 __version__ = "0.1.0"
 

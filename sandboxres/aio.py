@@ -22,7 +22,8 @@ from sandboxres._kinds.bucket import BucketHandle, bucket_spec
 from sandboxres._kinds.queue import QueueHandle, queue_spec
 from sandboxres._kinds.table import TableHandle, table_spec
 from sandboxres._runtime.clients import active_target, aio_session, merged_client_kwargs, shared_aio
-from sandboxres._runtime.drivers import TABLE_SLOTS, AsyncDriver
+from sandboxres._runtime.drivers import AsyncDriver
+from sandboxres._runtime.table_slots import TABLE_SLOTS
 
 __all__ = ["AsyncEphemeral", "client", "ephemeral_all", "ephemeral_bucket", "ephemeral_queue", "ephemeral_table"]
 

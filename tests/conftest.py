@@ -30,9 +30,9 @@ import pytest
 import sandboxres
 import sandboxres._runtime.embedded as _embedded
 import sandboxres.aio
-from sandboxres._runtime.drivers import TABLE_SLOTS
-from sandboxres._runtime.target import ENDPOINT_VARIABLES
-from sandboxres._safety.guards import CI_VARIABLES
+from sandboxres._runtime.settings import ENDPOINT_VARIABLES
+from sandboxres._runtime.table_slots import TABLE_SLOTS
+from sandboxres._safety.guard_settings import CI_VARIABLES
 
 _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:  # ``tests.support`` and ``tests.emulators`` however pytest is started

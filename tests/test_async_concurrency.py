@@ -12,7 +12,7 @@ import pytest
 
 import sandboxres
 import sandboxres.aio as aio
-from sandboxres._runtime.drivers import TABLE_SLOTS
+from sandboxres._runtime.table_slots import TABLE_SLOTS
 from tests.support import faultproxy
 
 N = 32

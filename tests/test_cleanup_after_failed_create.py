@@ -20,7 +20,7 @@ from botocore.config import Config
 
 import sandboxres
 from sandboxres import ForeignResourceError, ReadinessTimeoutError
-from sandboxres._runtime.target import ENDPOINT_VARIABLES
+from sandboxres._runtime.settings import ENDPOINT_VARIABLES
 from tests.support.faultproxy import (
     AwsError,
     FaultProxy,

@@ -17,8 +17,8 @@ from typing import Any
 import boto3
 import pytest
 
-from sandboxres._runtime.target import ENDPOINT_VARIABLES
-from sandboxres._safety.guards import CI_VARIABLES
+from sandboxres._runtime.settings import ENDPOINT_VARIABLES
+from sandboxres._safety.guard_settings import CI_VARIABLES
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow

@@ -151,6 +151,6 @@ def test_table_concurrency_is_read_from_the_env_file(tmp_path: Path) -> None:
     env_file.write_text("SANDBOXRES_TABLE_CONCURRENCY=7\n")
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("SANDBOXRES_", "AWS_"))}
     environ["SANDBOXRES_ENV_FILE"] = str(env_file)
-    code = "from sandboxres._runtime.drivers import TABLE_SLOTS; print(TABLE_SLOTS.limit)"
+    code = "from sandboxres._runtime.table_slots import TABLE_SLOTS; print(TABLE_SLOTS.limit)"
     done = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "7"

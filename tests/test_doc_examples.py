@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from sandboxres._doors.cli import build_parser
-from sandboxres._runtime.target import ENDPOINT_VARIABLES
+from sandboxres._runtime.settings import ENDPOINT_VARIABLES
 
 pytest_plugins = ["pytester"]
 

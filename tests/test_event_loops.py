@@ -63,7 +63,7 @@ _SLOT_CHILD = textwrap.dedent(
     """
     import asyncio
     import sandboxres
-    from sandboxres._runtime.drivers import TABLE_SLOTS
+    from sandboxres._runtime.table_slots import TABLE_SLOTS
     from sandboxres.aio import ephemeral_table
 
     sandboxres.set_table_concurrency(1)

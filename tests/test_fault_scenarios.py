@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from sandboxres import AWSCallError, ForeignResourceError, ReadinessTimeoutError
-from sandboxres._runtime.target import ENDPOINT_VARIABLES
+from sandboxres._runtime.settings import ENDPOINT_VARIABLES
 from tests.support.faultproxy import (
     FaultProxy,
     Rule,

@@ -26,7 +26,7 @@ import pytest
 
 from sandboxres import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID, Index, describe_target
 from sandboxres._runtime.clients import active_target
-from sandboxres._runtime.target import ENDPOINT_VARIABLES
+from sandboxres._runtime.settings import ENDPOINT_VARIABLES
 from tests.support.inventory import Inventory
 from tests.support.runner import Runner
 

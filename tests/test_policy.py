@@ -37,7 +37,7 @@ from sandboxres._kinds.queue import QUEUE, QueueFacts
 from sandboxres._kinds.table import TABLE
 from sandboxres._runtime.clients import active_target, aio_session, client_pool
 from sandboxres._runtime.drivers import SyncDriver
-from sandboxres._runtime.target import ENDPOINT_VARIABLES
+from sandboxres._runtime.settings import ENDPOINT_VARIABLES
 from sandboxres._safety.iam_policy import OPERATIONS, build_policy, iam_action_service, permissions_for
 
 HOOK_ID = "sandboxres-policy-test"

@@ -20,10 +20,10 @@ from botocore.exceptions import ClientError
 import sandboxres
 import sandboxres._safety.registry as _registry
 import sandboxres.aio
+from sandboxres._doors.pytest_summary import _safe_url
 from sandboxres._runtime.clients import active_target, client_pool
 from sandboxres._runtime.embedded import ensure_embedded
-from sandboxres._runtime.target import ENDPOINT_VARIABLES
-from sandboxres.pytest_plugin import _safe_url
+from sandboxres._runtime.settings import ENDPOINT_VARIABLES
 
 pytest_plugins = ["pytester"]
 

@@ -21,7 +21,8 @@ import sandboxres
 import sandboxres.aio
 from sandboxres._runtime.embedded import ensure_embedded
 from sandboxres._runtime.redirect import redirect_variables
-from sandboxres._runtime.target import ENDPOINT_VARIABLES, resolve_target
+from sandboxres._runtime.settings import ENDPOINT_VARIABLES
+from sandboxres._runtime.target import resolve_target
 
 pytest_plugins = ["pytester"]
 

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from sandboxres._engine.errors import ConfigurationError
-from sandboxres._runtime.redirect import Redirect, environ_view, redirect
+from sandboxres._runtime.redirect import Redirect, redirect
+from sandboxres._runtime.settings import environ_view
 from sandboxres._runtime.target import Target, resolve_target
 
 _TRUE = ("1", "true", "yes", "on")

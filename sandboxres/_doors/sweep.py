@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import socket
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -46,7 +45,9 @@ from sandboxres._engine.redaction import redact, redact_url
 from sandboxres._kinds import KINDS, Listed
 from sandboxres._kinds.bucket import BUCKET
 from sandboxres._runtime.clients import active_target, client_pool
-from sandboxres._runtime.drivers import TABLE_SLOTS, SyncDriver
+from sandboxres._runtime.drivers import SyncDriver
+from sandboxres._runtime.reachability import connection_error
+from sandboxres._runtime.table_slots import TABLE_SLOTS
 from sandboxres._runtime.target import Target
 from sandboxres._safety.ownership import delete_owned, delete_untagged_bucket, ownership
 
@@ -219,13 +220,10 @@ def _check_reachable(target: Target, kinds: Sequence[Kind]) -> None:
     if target.kind == "aws":
         return
     for url in dict.fromkeys(target.endpoints.get(KINDS[kind].service) or "" for kind in kinds):
-        split = urlsplit(url)
-        if not split.hostname:
+        if not urlsplit(url).hostname:
             continue
-        port = split.port or (443 if split.scheme == "https" else 80)
-        try:
-            socket.create_connection((split.hostname, port), timeout=CONNECT_SECONDS).close()
-        except OSError as exc:
+        exc = connection_error(url, timeout=CONNECT_SECONDS)
+        if exc is not None:
             raise ConfigurationError(
                 f"the emulator at {redact_url(url)} does not answer ({type(exc).__name__}: {exc}): nothing was "
                 "swept. Start it (for example `sandboxres emulator`) or point AWS_ENDPOINT_URL at a running one"

@@ -18,8 +18,9 @@ from sandboxres._kinds.bucket import BucketHandle, bucket_spec
 from sandboxres._kinds.queue import QueueHandle, queue_spec
 from sandboxres._kinds.table import TableHandle, table_spec
 from sandboxres._runtime.clients import active_target, client_pool
-from sandboxres._runtime.drivers import TABLE_SLOTS, SyncDriver
-from sandboxres._safety.interrupts import armed
+from sandboxres._runtime.drivers import SyncDriver
+from sandboxres._runtime.table_slots import TABLE_SLOTS
+from sandboxres._safety.signals import armed
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

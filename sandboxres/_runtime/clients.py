@@ -1,4 +1,8 @@
-"""SDK clients pointed at the target in force: the settings (pure), a cached boto3 pool, aioboto3 sessions."""
+"""The target in force and SDK clients pointed at it: the settings (pure), a cached boto3 pool, aioboto3 sessions.
+
+:func:`active_target` resolves the target and starts the embedded emulator when it is the target;
+:func:`describe_target` is its public report.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,13 @@ import sys
 import threading
 import weakref
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.config import Config
 
-from sandboxres._engine.redaction import install_log_redaction
-from sandboxres._runtime.embedded import ensure_embedded
+from sandboxres._engine.redaction import install_log_redaction, redact_url
+from sandboxres._runtime.embedded import embedded_url, ensure_embedded
 from sandboxres._runtime.target import EMBEDDED_CREDENTIALS, Target, resolve_target
 
 if TYPE_CHECKING:
@@ -37,6 +41,27 @@ def active_target() -> Target:
     if target.kind == "embedded":
         target = target.with_endpoint(ensure_embedded())
     return target
+
+
+def _shown(target: Target) -> Target:
+    """``target`` with any ``user:password@`` part of its endpoints masked."""
+    endpoints = {service: redact_url(url) if url else url for service, url in target.endpoints.items()}
+    return replace(target, endpoints=endpoints) if endpoints != dict(target.endpoints) else target
+
+
+def describe_target(*, start: bool = False) -> Target:
+    """The resolved target: kind, per-service endpoint, region, run id, and where each value came from.
+
+    With ``start=True`` the embedded emulator is started (when it is the target) so that its endpoint is known;
+    otherwise its endpoints are reported once it runs, and as None before. Never contains credentials.
+    """
+    if start:
+        return _shown(active_target())
+    target = resolve_target()
+    url = embedded_url()
+    if target.kind == "embedded" and url:
+        return target.with_endpoint(url)
+    return _shown(target)
 
 
 def session_kwargs(target: Target) -> dict[str, Any]:
@@ -114,6 +139,8 @@ class ClientPool:
     """boto3 clients and resources for one target, created once and shared (boto3 clients are thread-safe)."""
 
     def __init__(self, target: Target) -> None:
+        import boto3  # imported when first used: `import sandboxres` stays light
+
         self.target = target
         self._lock = threading.Lock()
         self._session = boto3.session.Session(botocore_session=sdk_session(target), **session_kwargs(target))
@@ -248,17 +275,3 @@ async def shared_aio(
         if entry.users == 0 and clients.get(key) is entry:
             del clients[key]
             await entry.context.__aexit__(None, None, None)
-
-
-def client(service: str, **overrides: Any) -> Any:
-    """A boto3 client of ``service`` on the target in force, for code that wants one of its own.
-
-    Same endpoint, region and credentials as the throw-away resources; the embedded emulator is started if it is
-    the target, and on real AWS the safety guards run first. ``overrides`` go to ``session.client`` (a ``config``
-    is merged into the library's: path-style S3 on emulators, explicit retries). The client is the caller's.
-    """
-    from sandboxres._safety.guards import check_target
-
-    target = active_target()
-    check_target(target)
-    return client_pool(target).new_client(service, **overrides)

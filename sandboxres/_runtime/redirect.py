@@ -14,20 +14,21 @@ duration (a profile must not lend real credentials; the last one would make the 
 variable is restored on exit to exactly what it was, unset ones unset again.
 
 The library itself still resolves the target from the environment as the user set it: the variables a redirect set
-are seen through (see :func:`environ_view`), so the embedded target stays ``embedded`` while redirected.
+are seen through (``environ_view`` in ``_runtime.settings``, which keeps the active redirects), so the embedded
+target stays ``embedded`` while redirected.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from sandboxres._runtime.settings import environ_redirected
 from sandboxres._runtime.target import DEFAULT_REGION, EMBEDDED_CREDENTIALS, Target
 
-__all__ = ["Redirect", "environ_view", "redirect", "redirect_variables"]
+__all__ = ["Redirect", "redirect", "redirect_variables"]
 
 # variable -> the service whose endpoint it carries
 _SERVICE_VARIABLES: tuple[tuple[str, str], ...] = (
@@ -41,10 +42,6 @@ _SERVICE_VARIABLES: tuple[tuple[str, str], ...] = (
     ("SQS_ENDPOINT", "sqs"),
 )
 _UNSET_ON_EMULATORS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-
-_lock = threading.Lock()
-# the active redirects, outermost first: for each, variable -> (value before, value set; None = unset)
-_active: list[dict[str, tuple[str | None, str | None]]] = []
 
 
 def redirect_variables(target: Target, environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
@@ -72,24 +69,6 @@ def redirect_variables(target: Target, environ: Mapping[str, str] | None = None)
     return changes
 
 
-def environ_view(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``os.environ`` as the user set it: the values the active redirects set are replaced by the earlier ones.
-
-    A variable changed since a redirect set it is the user's again and is kept as it is now.
-    """
-    view = dict(os.environ if environ is None else environ)
-    with _lock:
-        layers = list(reversed(_active))
-    for layer in layers:
-        for name, (before, ours) in layer.items():
-            if view.get(name) == ours:
-                if before is None:
-                    view.pop(name, None)
-                else:
-                    view[name] = before
-    return view
-
-
 @dataclass(frozen=True)
 class Redirect:
     """An active redirect: the target the process environment points at, and the variables it changed.
@@ -104,25 +83,6 @@ class Redirect:
     def active(self) -> bool:
         """Whether anything is redirected (false on real AWS)."""
         return bool(self.variables)
-
-
-def _apply(changes: Mapping[str, str | None]) -> dict[str, tuple[str | None, str | None]]:
-    layer: dict[str, tuple[str | None, str | None]] = {}
-    for name, value in changes.items():
-        layer[name] = (os.environ.get(name), value)
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    return layer
-
-
-def _restore(layer: Mapping[str, tuple[str | None, str | None]]) -> None:
-    for name, (before, _) in layer.items():
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
 
 
 @contextlib.contextmanager
@@ -141,15 +101,5 @@ def redirect(target: Target | None = None) -> Iterator[Redirect]:
 
         target = active_target()
     changes = redirect_variables(target)
-    with _lock:
-        layer = _apply(changes)
-        _active.append(layer)
-    try:
+    with environ_redirected(changes):
         yield Redirect(target, tuple(changes))
-    finally:
-        with _lock:
-            for index, active in enumerate(_active):
-                if active is layer:
-                    del _active[index]
-                    break
-            _restore(layer)

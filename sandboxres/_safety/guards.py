@@ -16,16 +16,15 @@ refusal (a refusal is raised again, with the same message, without asking anythi
 runs them unconditionally; its ``sts_client_factory`` parameter lets a test point STS at an emulator. The STS
 call is bounded: a 3 s connect timeout, a 10 s read timeout and one retry.
 
-The environment is read once into :class:`GuardSettings` (which holds only the guard variables, no
-credential), and no function here takes the environment or a credential as an argument or keeps it in a
-local: a traceback with its frames' locals (``pytest --showlocals``) shows nothing secret.
+The environment is read once into ``GuardSettings`` (``guard_settings``: the guard variables only, no
+credential), and no function here takes the environment or a credential as an argument or keeps it in a local:
+a traceback with its frames' locals (``pytest --showlocals``) shows nothing secret.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,89 +39,24 @@ from sandboxres._engine.classify import error_code, error_message
 from sandboxres._engine.errors import GuardError
 from sandboxres._engine.redaction import remember
 from sandboxres._runtime.clients import USER_AGENT, client_kwargs, session_kwargs
-from sandboxres._runtime.target import ENDPOINT_VARIABLES, Target
+from sandboxres._runtime.target import Target
+from sandboxres._safety.guard_settings import (
+    ACCOUNTS_VARIABLE,
+    ALLOW_CI_VARIABLE,
+    GuardSettings,
+    allowed_accounts,
+    is_account_id,
+)
 
 log = logging.getLogger("sandboxres")
 
-ACCOUNTS_VARIABLE = "SANDBOXRES_AWS_ACCOUNTS"
-ALLOW_CI_VARIABLE = "SANDBOXRES_ALLOW_CI"
-# Set (to a true value) by the common CI services; ``CI`` alone covers most of them.
-CI_VARIABLES = (
-    "CI",
-    "CONTINUOUS_INTEGRATION",
-    "GITHUB_ACTIONS",
-    "GITLAB_CI",
-    "CIRCLECI",
-    "TRAVIS",
-    "JENKINS_URL",
-    "BUILDKITE",
-    "TEAMCITY_VERSION",
-    "TF_BUILD",
-    "BITBUCKET_BUILD_NUMBER",
-    "CODEBUILD_BUILD_ID",
-    "DRONE",
-    "APPVEYOR",
-    "SEMAPHORE",
-    "CIRRUS_CI",
-    "HEROKU_TEST_RUN_ID",
-)
 AWS_HOST_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 GUARDED_SERVICES = ("dynamodb", "s3", "sqs")
-_FALSE = {"", "0", "false", "no", "off"}
-_TRUE = {"1", "true", "yes", "on"}
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
 
 StsClientFactory = Callable[[Target], Any]
 STS_CONNECT_TIMEOUT = 3.0
 STS_READ_TIMEOUT = 10.0
 STS_ATTEMPTS = 2  # one retry
-
-
-@dataclass(frozen=True)
-class GuardSettings:
-    """What the guards read from the environment: the guard variables only, never a credential."""
-
-    ci_markers: tuple[str, ...]
-    allow_ci: bool
-    accounts: str
-    endpoint_variables: tuple[str, ...]
-    profile: str | None
-
-    @classmethod
-    def read(cls, environ: Mapping[str, str] | None = None) -> GuardSettings:
-        """The settings in ``environ`` (default: ``os.environ``)."""
-        source = os.environ if environ is None else environ
-        return cls(
-            ci_markers=tuple(ci_markers(source)),
-            allow_ci=(source.get(ALLOW_CI_VARIABLE) or "").strip().lower() in _TRUE,
-            accounts=source.get(ACCOUNTS_VARIABLE, ""),
-            endpoint_variables=tuple(name for name in ENDPOINT_VARIABLES if source.get(name)),
-            profile=source.get("AWS_PROFILE"),
-        )
-
-
-def ci_markers(environ: Mapping[str, str]) -> list[str]:
-    """The CI variables set to a true value in ``environ`` (``NAME=value``)."""
-    return [
-        f"{name}={environ[name]}" for name in CI_VARIABLES if (environ.get(name) or "").strip().lower() not in _FALSE
-    ]
-
-
-def allowed_accounts(raw: str) -> list[str]:
-    """The account ids of ``SANDBOXRES_AWS_ACCOUNTS`` (its value ``raw``); GuardError when missing or malformed."""
-    accounts = [part.strip() for part in raw.split(",") if part.strip()]
-    if not accounts:
-        raise GuardError(
-            f"SANDBOXRES_TARGET=aws needs {ACCOUNTS_VARIABLE}: set it to the comma-separated 12-digit ids of the "
-            "sandbox accounts these tests may create resources in (e.g. SANDBOXRES_AWS_ACCOUNTS=123456789012)"
-        )
-    bad = [account for account in accounts if not _ACCOUNT_RE.match(account)]
-    if bad:
-        raise GuardError(
-            f"{ACCOUNTS_VARIABLE} contains {', '.join(repr(b) for b in bad)}, which is not a 12-digit account id: "
-            "set it to a comma-separated list such as 123456789012,210987654321"
-        )
-    return accounts
 
 
 def is_aws_host(url: str | None) -> bool:
@@ -200,7 +134,7 @@ def _caller_account(client: Any) -> str:
             "check the network and the credentials of the sandbox account"
         ) from None
     account = str(identity.get("Account") or "")
-    if not _ACCOUNT_RE.match(account):
+    if not is_account_id(account):
         raise GuardError(f"STS GetCallerIdentity answered an unusable account id {account!r}")
     return account
 

@@ -1,7 +1,9 @@
 """Resources this process has live, and counters of what it created, deleted and left behind.
 
 A resource is registered *before* its create call is sent, so an interruption at any point still knows its
-name and can delete it. Every change is reported to ``_interrupts`` (SIGTERM handler, exit cleanup).
+name and can delete it. Every change is reported to the SIGTERM handler (``signals``) and, while anything is
+live, makes sure the exit cleanup (``exit_cleanup``) is registered; both get what they need to know of the
+registry (a count, the list of live lifecycles) as callables, and neither imports it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import sandboxres._safety.interrupts as _interrupts
+import sandboxres._safety.exit_cleanup as _exit_cleanup
+import sandboxres._safety.signals as _signals
 
 
 @dataclass
@@ -38,18 +41,25 @@ _live: dict[int, Any] = {}
 _lock = threading.Lock()
 
 
+def _changed(now: int) -> None:
+    """After a registration change, with ``now`` resources live: the exit hook first, then the SIGTERM handler."""
+    if now > 0:
+        _exit_cleanup.ensure_hook(live, last=_signals.exit_with_sigterm_status)
+    _signals.resources_changed(now, live_count)
+
+
 def register(lifecycle: Any) -> None:
     with _lock:
         _live[id(lifecycle)] = lifecycle
         now = len(_live)
-    _interrupts.resources_changed(now)
+    _changed(now)
 
 
 def unregister(lifecycle: Any) -> None:
     with _lock:
         _live.pop(id(lifecycle), None)
         now = len(_live)
-    _interrupts.resources_changed(now)
+    _changed(now)
 
 
 def live_count() -> int:

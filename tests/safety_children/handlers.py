@@ -15,7 +15,7 @@ import time
 from types import FrameType
 
 import sandboxres
-import sandboxres._safety.interrupts as _interrupts
+import sandboxres._safety.signals as _signals
 
 
 def custom(signum: int, frame: FrameType | None) -> None:
@@ -26,7 +26,7 @@ def which() -> str:
     handler = signal.getsignal(signal.SIGTERM)
     if handler is custom:
         return "custom"
-    if handler is _interrupts._on_sigterm:
+    if handler is _signals._on_sigterm:
         return "sandboxres"
     if handler == signal.SIG_DFL:
         return "default"

@@ -31,7 +31,7 @@ import boto3
 
 import sandboxres
 import sandboxres._runtime.embedded as _embedded
-import sandboxres._safety.interrupts as _interrupts
+import sandboxres._safety.exit_cleanup as _exit_cleanup
 import sandboxres.aio
 
 ENDPOINT_VARS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SQS")
@@ -167,7 +167,7 @@ def main() -> None:
     if args.stats:  # registered first: runs after the library's exit cleanup
         atexit.register(lambda: print("STATS " + json.dumps(sandboxres.STATS.as_dict()), flush=True))
     if args.exit_budget is not None:
-        _interrupts.EXIT_CLEANUP_SECONDS = args.exit_budget
+        _exit_cleanup.EXIT_CLEANUP_SECONDS = args.exit_budget
     print(f"PID {os.getpid()}", flush=True)
     if args.embedded_report:
         sandboxres.describe_target(start=True)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandboxres import AWSCallError, Index
-from sandboxres._runtime.target import ENDPOINT_VARIABLES
+from sandboxres._runtime.settings import ENDPOINT_VARIABLES
 from tests.emulators.launch import start_emulator
 from tests.support.faultproxy import TRANSIENT_FAULTS, FaultProxy, Rule, ServiceError, random_faults, start_fault_proxy
 from tests.support.inventory import Inventory

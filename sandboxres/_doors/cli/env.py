@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandboxres._engine.redaction import redact as redact_credentials
-from sandboxres._runtime.target import SERVICES, Target
-from sandboxres._runtime.target_report import describe_target
+from sandboxres._runtime.clients import describe_target
+from sandboxres._runtime.settings import SERVICES
+from sandboxres._runtime.target import Target
 
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
 
