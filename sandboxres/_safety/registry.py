@@ -8,6 +8,7 @@ registry (a count, the list of live lifecycles) as callables, and neither import
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -27,13 +28,7 @@ class Stats:
     ready_wait_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "created": self.created,
-            "deleted": self.deleted,
-            "kept": self.kept,
-            "left_behind": self.left_behind,
-            "ready_wait_seconds": round(self.ready_wait_seconds, 3),
-        }
+        return {**dataclasses.asdict(self), "ready_wait_seconds": round(self.ready_wait_seconds, 3)}
 
 
 STATS = Stats()

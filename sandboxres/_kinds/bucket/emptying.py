@@ -13,6 +13,10 @@ from sandboxres._engine.plans import DELETE_DEADLINE, label_of
 from sandboxres._engine.steps import Call, Plan, RetryPolicy
 
 _DELETE_BATCH = 1000
+# Each listing's (marker in the answer, parameter of the next request) pairs.
+_VERSION_MARKERS = (("NextKeyMarker", "KeyMarker"), ("NextVersionIdMarker", "VersionIdMarker"))
+_OBJECT_MARKERS = (("NextContinuationToken", "ContinuationToken"),)
+_UPLOAD_MARKERS = (("NextKeyMarker", "KeyMarker"), ("NextUploadIdMarker", "UploadIdMarker"))
 _EMPTY = RetryPolicy(DELETE_DEADLINE, {"OperationAborted": DELETE_DEADLINE})
 # What emulators answer to an operation they do not implement (real S3 implements them all).
 NOT_SUPPORTED = frozenset({"NotImplemented", "MethodNotAllowed", "InvalidRequest", "InvalidArgument", "501"})
@@ -64,12 +68,7 @@ def _listing(
 def empty_bucket(name: str, timeout: float = DELETE_DEADLINE) -> Plan[None]:
     """Remove every object version, delete marker and open multipart upload, across all pages."""
     policy = _EMPTY.cut_to(timeout)
-    version_pages = yield from _listing(
-        name,
-        "list_object_versions",
-        (("NextKeyMarker", "KeyMarker"), ("NextVersionIdMarker", "VersionIdMarker")),
-        policy,
-    )
+    version_pages = yield from _listing(name, "list_object_versions", _VERSION_MARKERS, policy)
     for page in version_pages:
         keys = [
             {"Key": v["Key"], "VersionId": v["VersionId"]}
@@ -77,17 +76,10 @@ def empty_bucket(name: str, timeout: float = DELETE_DEADLINE) -> Plan[None]:
         ]
         yield from _delete_keys(name, keys, policy)
     # Emulators without versioning answer the versions listing with nothing: list the plain objects too.
-    object_pages = yield from _listing(
-        name, "list_objects_v2", (("NextContinuationToken", "ContinuationToken"),), policy
-    )
+    object_pages = yield from _listing(name, "list_objects_v2", _OBJECT_MARKERS, policy)
     for page in object_pages:
         yield from _delete_keys(name, [{"Key": o["Key"]} for o in page.get("Contents", [])], policy)
-    upload_pages = yield from _listing(
-        name,
-        "list_multipart_uploads",
-        (("NextKeyMarker", "KeyMarker"), ("NextUploadIdMarker", "UploadIdMarker")),
-        policy,
-    )
+    upload_pages = yield from _listing(name, "list_multipart_uploads", _UPLOAD_MARKERS, policy)
     for page in upload_pages:
         for upload in page.get("Uploads", []):
             try:
