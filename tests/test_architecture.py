@@ -27,9 +27,9 @@ _DOORS = {"_doors", "aio", "pytest_plugin", "__init__", "__main__"}
 SDK_PACKAGES = ("boto3", "aioboto3", "aiobotocore", "moto")
 PURE_LAYERS = ("engine", "kinds")
 
-# Imports that break the layer order today, each waiting for a move already under way. Their tests are expected
-# to fail (strictly: once the import is gone the test errors, and its entry here must go).
-PENDING: dict[str, str] = {}  # module -> why it may break the layers for now (an xfail, strict)
+# Imports that break the layer order, each waiting for a move under way: module -> why. Their tests are expected
+# to fail (strictly: once the import is gone the test errors, and its entry here must go). Empty today.
+PENDING: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
