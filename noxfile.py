@@ -3,7 +3,7 @@
 Every session except ``latest`` installs from ``uv.lock`` (``uv sync --locked`` into the session's virtualenv), so
 what the tests run on changes only with a commit that changes the lock (``uv lock --upgrade``).
 
-- ``lint``: ruff on everything; ``types``: mypy --strict on the package and on each example.
+- ``lint``: ruff on everything; ``types``: mypy --strict on the package, on the tests and on each example.
 - ``tests``: the whole suite (``tests/``) on moto's server, in two workers.
 - ``fast-3.10`` ... ``fast-3.13``: the tests not marked ``slow`` on each supported Python (pyenv's or on PATH).
 - ``plans``: the plan tests (``tests/plans``, no I/O) and the branch coverage they give the plans, the error
@@ -127,9 +127,11 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def types(session: nox.Session) -> None:
-    """mypy --strict on the package (pyproject's settings) and on each example with its tests."""
+    """mypy --strict (pyproject's settings) on the package, on the tests (every file under tests/), and on each
+    example with its tests."""
     sync(session)
     session.run("mypy")
+    session.run("mypy", "tests")
     for example in EXAMPLES:
         with session.chdir(ROOT / "examples" / example):
             session.run(

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -38,9 +38,12 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:  # ``tests.support`` and ``tests.emulators`` however pytest is started
     sys.path.insert(0, _ROOT)
 
-from tests.support.inventory import DEFAULT_REGION, KINDS, REGIONS, Inventory, raw_client  # noqa: E402
+from tests.support.inventory import DEFAULT_REGION, KINDS, REGIONS, Inventory, InventoryAt, raw_client  # noqa: E402
 from tests.support.moto_server import moto_process, reset  # noqa: E402
 from tests.support.runner import MODES, Runner, runner  # noqa: E402
+
+if TYPE_CHECKING:
+    from tests.support.faultproxy import FaultProxy
 
 _ENV_PREFIXES = ("SANDBOXRES_", "AWS_")
 
@@ -89,7 +92,7 @@ def embedded_url() -> str:
 
 
 @pytest.fixture
-def inventory() -> Callable[[str | None], Inventory]:
+def inventory() -> InventoryAt:
     """``inventory(url=None)``: what the emulator at ``url`` (default: the embedded one) holds, in every region."""
 
     def look(url: str | None = None) -> Inventory:
@@ -189,7 +192,7 @@ def emulator(upstream_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def proxy(upstream_url: str) -> Iterator[Any]:
+def proxy(upstream_url: str) -> Iterator[FaultProxy]:
     """A fault proxy in front of the module's moto server, for the whole module (its tests clear it)."""
     from tests.support.faultproxy import start_fault_proxy
 
@@ -213,7 +216,9 @@ def dynalite() -> Iterator[str]:
 
 
 @pytest.fixture
-def counted(moto_server: str, fault_proxy: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def counted(
+    moto_server: str, fault_proxy: Callable[[str], FaultProxy], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FaultProxy]:
     """The target is a moto server reached through a proxy that records every request; after the test, the proxy
     saw no request and nothing new is registered (bad input and bad configuration are refused before any call)."""
     import sandboxres._safety.registry as _registry
@@ -227,15 +232,15 @@ def counted(moto_server: str, fault_proxy: Any, monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.fixture
-def fault_proxy() -> Iterator[Callable[[str], Any]]:
+def fault_proxy() -> Iterator[Callable[[str], FaultProxy]]:
     """``fault_proxy(upstream_url)``: a started fault-injecting proxy, stopped after the test."""
     try:
         from tests.support import faultproxy
     except ImportError as error:  # pragma: no cover - the proxy ships with the repository
         pytest.skip(f"tests/support/faultproxy.py cannot be imported: {error}")
-    proxies: list[Any] = []
+    proxies: list[FaultProxy] = []
 
-    def start(upstream: str) -> Any:
+    def start(upstream: str) -> FaultProxy:
         proxy = faultproxy.start_fault_proxy(upstream)
         proxies.append(proxy)
         return proxy
@@ -252,7 +257,7 @@ def hold_reply() -> Callable[..., threading.Event]:
     test can interrupt the caller while the operation is done but not yet answered."""
     from tests.support.faultproxy import Rule, SlowReply
 
-    def add(proxy: Any, service: str, operation: str, seconds: float = 2.0) -> threading.Event:
+    def add(proxy: FaultProxy, service: str, operation: str, seconds: float = 2.0) -> threading.Event:
         fault = SlowReply(seconds)
         proxy.add(Rule(fault, service=service, operations=operation, times=1))
         return fault.started

@@ -7,6 +7,9 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -14,21 +17,23 @@ import sandboxres
 import sandboxres.aio as aio
 from sandboxres._runtime.table_slots import TABLE_SLOTS
 from tests.support import faultproxy
+from tests.support.faultproxy import FaultProxy
+from tests.support.inventory import Inventory, InventoryAt
 
 N = 32
 
 
-def _names(inventory_result) -> set[str]:
+def _names(inventory_result: Inventory) -> set[str]:
     return set(inventory_result.tables())
 
 
-async def _round_trip(t, value: str) -> None:
+async def _round_trip(t: Any, value: str) -> None:
     await t.client.put_item(TableName=t.name, Item={"pk": {"S": value}})
     got = await t.client.get_item(TableName=t.name, Key={"pk": {"S": value}}, ConsistentRead=True)
     assert got["Item"]["pk"]["S"] == value
 
 
-async def test_gather_of_independent_blocks(inventory) -> None:
+async def test_gather_of_independent_blocks(inventory: InventoryAt) -> None:
     seen: list[str] = []
 
     async def one(i: int) -> None:
@@ -42,8 +47,8 @@ async def test_gather_of_independent_blocks(inventory) -> None:
     assert not set(seen) & _names(inventory())
 
 
-async def test_aio_ephemeral_all(inventory) -> None:
-    resources = [aio.ephemeral_table(f"all_{i}") for i in range(N)]
+async def test_aio_ephemeral_all(inventory: InventoryAt) -> None:
+    resources: list[aio.AsyncEphemeral[Any]] = [aio.ephemeral_table(f"all_{i}") for i in range(N)]
     resources += [aio.ephemeral_bucket("all"), aio.ephemeral_queue("all", fifo=True)]
     async with aio.ephemeral_all(*resources) as handles:
         *tables, bucket, queue = handles
@@ -54,7 +59,7 @@ async def test_aio_ephemeral_all(inventory) -> None:
     assert not {t.name for t in tables} & _names(inventory())
 
 
-async def test_async_exit_stack(inventory) -> None:
+async def test_async_exit_stack(inventory: InventoryAt) -> None:
     async with contextlib.AsyncExitStack() as stack:
         tables = await asyncio.gather(*(stack.enter_async_context(aio.ephemeral_table(f"stack_{i}")) for i in range(N)))
         assert {t.name for t in tables} <= _names(inventory())
@@ -62,7 +67,7 @@ async def test_async_exit_stack(inventory) -> None:
     assert not {t.name for t in tables} & _names(inventory())
 
 
-def test_sync_ephemeral_all_with_threads(inventory) -> None:
+def test_sync_ephemeral_all_with_threads(inventory: InventoryAt) -> None:
     resources = [sandboxres.ephemeral_table(f"threads_{i}") for i in range(N)]
     with sandboxres.ephemeral_all(*resources, max_workers=8) as tables:
         assert len({t.name for t in tables}) == N
@@ -74,7 +79,11 @@ def test_sync_ephemeral_all_with_threads(inventory) -> None:
 
 @pytest.mark.parametrize("api", [sandboxres, aio], ids=["sync", "async"])
 async def test_ephemeral_all_deletes_the_others_when_one_creation_fails(
-    api, monkeypatch, fault_proxy, embedded_url, inventory
+    api: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    fault_proxy: Callable[[str], FaultProxy],
+    embedded_url: str,
+    inventory: InventoryAt,
 ) -> None:
     proxy = fault_proxy(embedded_url)
     proxy.add(faultproxy.access_denied("dynamodb", "CreateTable", resource=lambda name: "_fails_" in name))
@@ -120,7 +129,7 @@ class Sampler:
         self._thread.join()
 
 
-def _peak_tables_in_flight(proxy) -> int:
+def _peak_tables_in_flight(proxy: FaultProxy) -> int:
     """The most distinct tables the emulator saw requests for at one moment (from the proxy's records)."""
     events = []
     for r in proxy.seen("dynamodb"):
@@ -133,7 +142,9 @@ def _peak_tables_in_flight(proxy) -> int:
 
 
 @pytest.fixture
-def slow_dynamodb(monkeypatch, fault_proxy, embedded_url):
+def slow_dynamodb(
+    monkeypatch: pytest.MonkeyPatch, fault_proxy: Callable[[str], FaultProxy], embedded_url: str
+) -> FaultProxy:
     """The target behind a recording proxy that adds 80 ms to every DynamoDB call, so operations overlap."""
     proxy = fault_proxy(embedded_url)
     proxy.add(faultproxy.latency(0.08, "dynamodb"))
@@ -141,7 +152,9 @@ def slow_dynamodb(monkeypatch, fault_proxy, embedded_url):
     return proxy
 
 
-async def test_set_table_concurrency_bounds_async_table_operations(table_concurrency, slow_dynamodb, inventory):
+async def test_set_table_concurrency_bounds_async_table_operations(
+    table_concurrency: Callable[[int], None], slow_dynamodb: FaultProxy, inventory: InventoryAt
+) -> None:
     table_concurrency(3)
 
     async def one(i: int) -> None:
@@ -157,7 +170,9 @@ async def test_set_table_concurrency_bounds_async_table_operations(table_concurr
     assert TABLE_SLOTS.in_use == 0
 
 
-def test_set_table_concurrency_bounds_threads_too(table_concurrency, slow_dynamodb) -> None:
+def test_set_table_concurrency_bounds_threads_too(
+    table_concurrency: Callable[[int], None], slow_dynamodb: FaultProxy
+) -> None:
     table_concurrency(3)
     with Sampler() as sampler:
         with sandboxres.ephemeral_all(*(sandboxres.ephemeral_table(f"bounded_{i}") for i in range(10))):
@@ -167,7 +182,7 @@ def test_set_table_concurrency_bounds_threads_too(table_concurrency, slow_dynamo
     assert TABLE_SLOTS.in_use == 0
 
 
-def test_set_table_concurrency_rejects_bad_values(table_concurrency) -> None:
+def test_set_table_concurrency_rejects_bad_values(table_concurrency: Callable[[int], None]) -> None:
     for bad in (0, -1, 1.5, "3", True):
         with pytest.raises(ValueError):
-            table_concurrency(bad)
+            table_concurrency(bad)  # type: ignore[arg-type]  # a float, a str and a bool: each refused

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import http.client
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
 import sandboxres
 from sandboxres import SpecError
+from tests.support.inventory import InventoryAt
+from tests.support.runner import Runner
 
 
-def test_defaults_and_handle(run, inventory, managed_tags) -> None:
+def test_defaults_and_handle(run: Runner, inventory: InventoryAt, managed_tags: Callable[..., None]) -> None:
     with run.lifecycle("bucket", "uploads") as b:
         assert b.name.startswith("test-uploads-")
         assert b.arn == f"arn:aws:s3:::{b.name}"
@@ -29,7 +33,7 @@ def test_defaults_and_handle(run, inventory, managed_tags) -> None:
     assert name not in inventory().buckets()
 
 
-def test_versioning(run, inventory) -> None:
+def test_versioning(run: Runner, inventory: InventoryAt) -> None:
     with run.lifecycle("bucket", "versioned", versioning=True) as b:
         versioning = run.call(b.client.get_bucket_versioning(Bucket=b.name))
         assert versioning["Status"] == "Enabled"
@@ -42,7 +46,7 @@ def test_versioning(run, inventory) -> None:
     assert name not in inventory().buckets()  # every version and delete marker was removed first
 
 
-def test_a_bucket_left_full_is_emptied_and_deleted(run, inventory) -> None:
+def test_a_bucket_left_full_is_emptied_and_deleted(run: Runner, inventory: InventoryAt) -> None:
     with run.lifecycle("bucket", "full", versioning=True) as b:
         for i in range(5):
             run.call(b.client.put_object(Bucket=b.name, Key=f"dir/{i}.txt", Body=b"x" * i))
@@ -53,7 +57,9 @@ def test_a_bucket_left_full_is_emptied_and_deleted(run, inventory) -> None:
     assert name not in inventory().buckets()
 
 
-def test_more_than_one_page_of_objects_is_emptied(monkeypatch, moto_server, inventory) -> None:
+def test_more_than_one_page_of_objects_is_emptied(
+    monkeypatch: pytest.MonkeyPatch, moto_server: str, inventory: InventoryAt
+) -> None:
     """1,001 objects: the listing takes two pages and DeleteObjects two batches (at most 1,000 keys each).
 
     On the separate moto_server process (the server does not share this process's interpreter lock); the objects
@@ -82,7 +88,7 @@ def test_more_than_one_page_of_objects_is_emptied(monkeypatch, moto_server, inve
     assert name not in inventory(moto_server).buckets()
 
 
-def test_explicit_create_and_delete(run, inventory) -> None:
+def test_explicit_create_and_delete(run: Runner, inventory: InventoryAt) -> None:
     resource = run.api.ephemeral_bucket("explicit")
     handle = run.call(resource.create())
     assert handle.name in inventory().buckets()
@@ -105,7 +111,9 @@ BAD_BUCKET_OPTIONS = [
 
 
 @pytest.mark.parametrize("options", BAD_BUCKET_OPTIONS, ids=repr)
-def test_bad_options_raise_spec_error_and_create_nothing(run, inventory, options: dict) -> None:
+def test_bad_options_raise_spec_error_and_create_nothing(
+    run: Runner, inventory: InventoryAt, options: dict[str, Any]
+) -> None:
     before = inventory().snapshot()
     options = dict(options)
     label = options.pop("label", "bad")

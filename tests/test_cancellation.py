@@ -4,14 +4,19 @@ wait (dynalite keeps tables CREATING like AWS), during use, during deletion, and
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 import sandboxres.aio as aio
+from tests.support.faultproxy import FaultProxy
+from tests.support.inventory import InventoryAt
 
 
 @pytest.fixture
-def proxied(monkeypatch, fault_proxy, embedded_url):
+def proxied(monkeypatch: pytest.MonkeyPatch, fault_proxy: Callable[[str], FaultProxy], embedded_url: str) -> FaultProxy:
     """A fault proxy in front of the embedded emulator, made the target through AWS_ENDPOINT_URL."""
     proxy = fault_proxy(embedded_url)
     monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
@@ -19,13 +24,13 @@ def proxied(monkeypatch, fault_proxy, embedded_url):
 
 
 @pytest.fixture
-def on_dynalite(monkeypatch, dynalite, raw):
+def on_dynalite(monkeypatch: pytest.MonkeyPatch, dynalite: str, raw: Callable[..., Any]) -> Any:
     """DynamoDB on dynalite (tables stay CREATING for 2 s); returns a plain client on it."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynalite)
     return raw("dynamodb", dynalite)
 
 
-async def _until(predicate, timeout: float = 20.0) -> None:
+async def _until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
     """Wait (without blocking the event loop) until ``predicate()`` - run in a thread - is true."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -34,11 +39,11 @@ async def _until(predicate, timeout: float = 20.0) -> None:
         await asyncio.sleep(0.02)
 
 
-def _test_tables(client) -> list[str]:
+def _test_tables(client: Any) -> list[str]:
     return [n for n in client.list_tables()["TableNames"] if n.startswith("test_")]
 
 
-KINDS = {
+KINDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "table": ("dynamodb", "CreateTable", {}),
     "bucket": ("s3", "CreateBucket", {"versioning": True}),
     "queue": ("sqs", "CreateQueue", {"dead_letter": 2}),
@@ -46,7 +51,9 @@ KINDS = {
 
 
 @pytest.mark.parametrize("kind", KINDS)
-async def test_cancelled_during_the_create_call(kind: str, proxied, hold_reply, inventory) -> None:
+async def test_cancelled_during_the_create_call(
+    kind: str, proxied: FaultProxy, hold_reply: Callable[..., threading.Event], inventory: InventoryAt
+) -> None:
     """The create call reached the emulator and was carried out; its answer is late; the task is cancelled."""
     service, operation, options = KINDS[kind]
     before = inventory().snapshot()
@@ -66,7 +73,7 @@ async def test_cancelled_during_the_create_call(kind: str, proxied, hold_reply, 
     assert inventory().snapshot() == before
 
 
-async def test_cancelled_during_the_readiness_wait(on_dynalite) -> None:
+async def test_cancelled_during_the_readiness_wait(on_dynalite: Any) -> None:
     resource = aio.ephemeral_table("cancel_wait")
 
     async def use() -> None:
@@ -82,7 +89,7 @@ async def test_cancelled_during_the_readiness_wait(on_dynalite) -> None:
     assert _test_tables(on_dynalite) == []  # deleted, and waited for until gone, before the cancellation went on
 
 
-async def test_wait_for_timeout_during_the_readiness_wait(on_dynalite) -> None:
+async def test_wait_for_timeout_during_the_readiness_wait(on_dynalite: Any) -> None:
     async def use() -> None:
         async with aio.ephemeral_table("wait_for"):
             pytest.fail("the block must not run: the table is CREATING for longer than the timeout")
@@ -92,7 +99,7 @@ async def test_wait_for_timeout_during_the_readiness_wait(on_dynalite) -> None:
     assert _test_tables(on_dynalite) == []
 
 
-async def test_cancelled_during_use(inventory) -> None:
+async def test_cancelled_during_use(inventory: InventoryAt) -> None:
     before = inventory().snapshot()
     entered = asyncio.Event()
 
@@ -111,9 +118,9 @@ async def test_cancelled_during_use(inventory) -> None:
     assert inventory().snapshot() == before
 
 
-async def test_wait_for_timeout_during_use(inventory) -> None:
+async def test_wait_for_timeout_during_use(inventory: InventoryAt) -> None:
     before = inventory().snapshot()
-    entered = []
+    entered: list[str] = []
 
     async def use() -> None:
         async with aio.ephemeral_bucket("timed_out") as b:
@@ -127,7 +134,7 @@ async def test_wait_for_timeout_during_use(inventory) -> None:
     assert inventory().snapshot() == before
 
 
-async def test_cancelled_during_deletion_still_deletes(on_dynalite) -> None:
+async def test_cancelled_during_deletion_still_deletes(on_dynalite: Any) -> None:
     """Deletion is shielded: a cancellation that arrives while the table is DELETING waits for it to go."""
     leaving = asyncio.Event()
     resource = aio.ephemeral_table("cancel_delete")
@@ -147,7 +154,7 @@ async def test_cancelled_during_deletion_still_deletes(on_dynalite) -> None:
     assert _test_tables(on_dynalite) == []
 
 
-async def test_ephemeral_all_cancelled_during_creation(on_dynalite) -> None:
+async def test_ephemeral_all_cancelled_during_creation(on_dynalite: Any) -> None:
     async def use() -> None:
         async with aio.ephemeral_all(*(aio.ephemeral_table(f"all_{i}") for i in range(4))):
             pytest.fail("the block must not run")

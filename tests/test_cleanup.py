@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -18,24 +20,27 @@ from sandboxres._kinds import KINDS as RESOURCE_KINDS
 from sandboxres._runtime.clients import active_target, client_pool
 from sandboxres._runtime.drivers import SyncDriver
 from tests.support import faultproxy
+from tests.support.faultproxy import FaultProxy
+from tests.support.inventory import InventoryAt
+from tests.support.runner import Runner
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow
 
 # kind -> options, service, create operation, delete operation
-KINDS = {
+KINDS: dict[str, tuple[dict[str, Any], str, str, str]] = {
     "table": ({"range_key": "sk"}, "dynamodb", "CreateTable", "DeleteTable"),
     "bucket": ({"versioning": True}, "s3", "CreateBucket", "DeleteBucket"),
     "queue": ({"dead_letter": 2}, "sqs", "CreateQueue", "DeleteQueue"),
 }
 
 
-def _ephemeral(run, kind: str, label: str, **options):
+def _ephemeral(run: Runner, kind: str, label: str, **options: Any) -> Any:
     return getattr(run.api, f"ephemeral_{kind}")(label, **{**KINDS[kind][0], **options})
 
 
 @pytest.fixture
-def proxied(monkeypatch, fault_proxy, embedded_url):
+def proxied(monkeypatch: pytest.MonkeyPatch, fault_proxy: Callable[[str], FaultProxy], embedded_url: str) -> FaultProxy:
     """A fault proxy in front of the embedded emulator, made the target through AWS_ENDPOINT_URL."""
     proxy = fault_proxy(embedded_url)
     monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
@@ -47,12 +52,14 @@ def proxied(monkeypatch, fault_proxy, embedded_url):
 
 
 class Boom(Exception):
-    pass
+    sandboxres_cleanup_errors: list[CleanupError]  # attached by the library on the way out
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("error", [Boom, KeyboardInterrupt], ids=["exception", "KeyboardInterrupt"])
-def test_the_resource_is_deleted_when_the_block_raises(run, inventory, kind: str, error: type) -> None:
+def test_the_resource_is_deleted_when_the_block_raises(
+    run: Runner, inventory: InventoryAt, kind: str, error: type[BaseException]
+) -> None:
     before = inventory().snapshot()
     with pytest.raises(error):
         with run.enter(_ephemeral(run, kind, "raising")) as handle:
@@ -63,7 +70,11 @@ def test_the_resource_is_deleted_when_the_block_raises(run, inventory, kind: str
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_keyboard_interrupt_during_create_deletes_what_was_created(
-    kind: str, proxied, hold_reply, inventory, embedded_url
+    kind: str,
+    proxied: FaultProxy,
+    hold_reply: Callable[..., threading.Event],
+    inventory: InventoryAt,
+    embedded_url: str,
 ) -> None:
     """Ctrl-C (a real SIGINT) arrives after the server carried out the create call, before its answer."""
     if threading.current_thread() is not threading.main_thread():
@@ -99,7 +110,9 @@ def test_keyboard_interrupt_during_create_deletes_what_was_created(
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_cleanup_failure_is_attached_to_the_error_leaving_the_block(run, kind: str, proxied, inventory) -> None:
+def test_a_cleanup_failure_is_attached_to_the_error_leaving_the_block(
+    run: Runner, kind: str, proxied: FaultProxy, inventory: InventoryAt
+) -> None:
     before = inventory().snapshot()
     _, service, _, delete_operation = KINDS[kind]
     resource = _ephemeral(run, kind, "undeletable")
@@ -119,7 +132,9 @@ def test_a_cleanup_failure_is_attached_to_the_error_leaving_the_block(run, kind:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_cleanup_failure_is_raised_when_the_block_succeeded(run, kind: str, proxied, inventory) -> None:
+def test_a_cleanup_failure_is_raised_when_the_block_succeeded(
+    run: Runner, kind: str, proxied: FaultProxy, inventory: InventoryAt
+) -> None:
     before = inventory().snapshot()
     _, service, _, delete_operation = KINDS[kind]
     resource = _ephemeral(run, kind, "leaky")
@@ -134,7 +149,7 @@ def test_a_cleanup_failure_is_raised_when_the_block_succeeded(run, kind: str, pr
 
 
 def test_transient_delete_failures_are_retried_until_the_timeout_then_raised(
-    run, monkeypatch, proxied, inventory
+    run: Runner, monkeypatch: pytest.MonkeyPatch, proxied: FaultProxy, inventory: InventoryAt
 ) -> None:
     """HTTP 500 on every DeleteTable: retried (it is transient), but not beyond the table's timeout."""
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # no botocore retries: every retry seen is this library's
@@ -150,9 +165,13 @@ def test_transient_delete_failures_are_retried_until_the_timeout_then_raised(
     assert inventory().snapshot() == before
 
 
-def test_ephemeral_all_reports_every_cleanup_failure_together(proxied, inventory) -> None:
+def test_ephemeral_all_reports_every_cleanup_failure_together(proxied: FaultProxy, inventory: InventoryAt) -> None:
     before = inventory().snapshot()
-    resources = [sandboxres.ephemeral_table("all_a"), sandboxres.ephemeral_table("all_b"), sandboxres.ephemeral_queue()]
+    resources: list[sandboxres.Ephemeral[Any]] = [
+        sandboxres.ephemeral_table("all_a"),
+        sandboxres.ephemeral_table("all_b"),
+        sandboxres.ephemeral_queue(),
+    ]
     with pytest.raises(CleanupError) as caught:
         with sandboxres.ephemeral_all(*resources) as (a, b, q):
             proxied.add(faultproxy.access_denied("dynamodb", "DeleteTable"))
@@ -179,7 +198,13 @@ def test_ephemeral_all_reports_every_cleanup_failure_together(proxied, inventory
     ],
 )
 def test_a_failing_create_deletes_what_it_made(
-    run, proxied, inventory, kind: str, options: dict, service: str, operation: str
+    run: Runner,
+    proxied: FaultProxy,
+    inventory: InventoryAt,
+    kind: str,
+    options: dict[str, Any],
+    service: str,
+    operation: str,
 ) -> None:
     before = inventory().snapshot()
     if kind == "queue":  # the first CreateQueue (the dead-letter queue) goes through untouched
@@ -199,7 +224,9 @@ def test_a_failing_create_deletes_what_it_made(
 # keeping
 
 
-def test_sandboxres_keep_keeps_the_resource(run, monkeypatch, raw) -> None:
+def test_sandboxres_keep_keeps_the_resource(
+    run: Runner, monkeypatch: pytest.MonkeyPatch, raw: Callable[..., Any]
+) -> None:
     monkeypatch.setenv("SANDBOXRES_KEEP", "1")
     kept_before = sandboxres.STATS.kept
     with run.lifecycle("table", "kept") as t:
@@ -211,7 +238,9 @@ def test_sandboxres_keep_keeps_the_resource(run, monkeypatch, raw) -> None:
         raw("dynamodb").delete_table(TableName=name)
 
 
-def test_keep_false_wins_over_sandboxres_keep(run, monkeypatch, inventory) -> None:
+def test_keep_false_wins_over_sandboxres_keep(
+    run: Runner, monkeypatch: pytest.MonkeyPatch, inventory: InventoryAt
+) -> None:
     monkeypatch.setenv("SANDBOXRES_KEEP", "1")
     before = inventory().snapshot()
     with run.lifecycle("bucket", "not_kept", keep=False):
@@ -220,7 +249,7 @@ def test_keep_false_wins_over_sandboxres_keep(run, monkeypatch, inventory) -> No
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_keep_true_keeps_every_kind(run, kind: str, inventory, raw) -> None:
+def test_keep_true_keeps_every_kind(run: Runner, kind: str, inventory: InventoryAt, raw: Callable[..., Any]) -> None:
     before = inventory().snapshot()
     with run.enter(_ephemeral(run, kind, "kept", keep=True)) as handle:
         pass
@@ -248,7 +277,7 @@ def test_keep_true_keeps_every_kind(run, kind: str, inventory, raw) -> None:
 
 
 @pytest.mark.parametrize("kind, name", [("table", "users_prod"), ("bucket", "prod-data-0001"), ("queue", "orders")])
-def test_delete_refuses_names_without_the_prefix(kind: str, name: str, raw) -> None:
+def test_delete_refuses_names_without_the_prefix(kind: str, name: str, raw: Callable[..., Any]) -> None:
     if kind == "table":
         raw("dynamodb").create_table(
             TableName=name,

@@ -12,7 +12,8 @@ A bucket name that turned out to be someone else's (BucketAlreadyExists) is neve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -64,10 +65,13 @@ def through_proxy(monkeypatch: pytest.MonkeyPatch, proxy: FaultProxy) -> Iterato
     proxy.clear()
 
 
-def upstream_client(url: str, service: str) -> object:
-    return boto3.session.Session(
+def upstream_client(url: str, service: str) -> Any:
+    session = boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    ).client(service, endpoint_url=url, config=Config(s3={"addressing_style": "path"}))  # type: ignore[call-overload]
+    )
+    # Session.client, seen as taking any keywords: its typed overloads want the service name as a literal.
+    new_client: Callable[..., Any] = session.client
+    return new_client(service, endpoint_url=url, config=Config(s3={"addressing_style": "path"}))
 
 
 def statuses(proxy: FaultProxy, service: str, operation: str, name: str) -> list[int | None]:
@@ -91,7 +95,7 @@ def test_table_invisible_after_create_is_still_deleted(proxy: FaultProxy, upstre
     name = resource.lifecycle.name
     deletes = statuses(proxy, "dynamodb", "DeleteTable", name)
     assert deletes[0] == 400 and deletes[-1] == 200, f"cleanup believed the first 'not found': {deletes}"
-    tables = upstream_client(upstream_url, "dynamodb").list_tables()["TableNames"]  # type: ignore[attr-defined]
+    tables = upstream_client(upstream_url, "dynamodb").list_tables()["TableNames"]
     assert name not in tables
 
 
@@ -103,7 +107,7 @@ def test_bucket_invisible_after_create_is_still_deleted(proxy: FaultProxy, upstr
     name = resource.lifecycle.name
     deletes = statuses(proxy, "s3", "DeleteBucket", name)
     assert deletes[0] == 404 and deletes[-1] == 204, f"cleanup believed the first NoSuchBucket: {deletes}"
-    buckets = upstream_client(upstream_url, "s3").list_buckets()["Buckets"]  # type: ignore[attr-defined]
+    buckets = upstream_client(upstream_url, "s3").list_buckets()["Buckets"]
     assert name not in [b["Name"] for b in buckets]
 
 
@@ -115,7 +119,7 @@ def test_queue_invisible_after_create_is_still_deleted(proxy: FaultProxy, upstre
     name = resource.lifecycle.name
     seen = [r.status for r in proxy.seen("sqs", resource=name) if r.operation in ("GetQueueUrl", "DeleteQueue")]
     assert 400 in seen and seen[-1] == 200, f"cleanup believed the first QueueDoesNotExist: {seen}"
-    urls = upstream_client(upstream_url, "sqs").list_queues().get("QueueUrls", [])  # type: ignore[attr-defined]
+    urls = upstream_client(upstream_url, "sqs").list_queues().get("QueueUrls", [])
     assert not [u for u in urls if u.endswith("/" + name)]
 
 

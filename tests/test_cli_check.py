@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.inventory import InventoryAt
+
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow
 
@@ -60,7 +62,7 @@ def test_check_as_a_module_with_json() -> None:
         assert r["ready_s"] is not None and r["verify_s"] is not None and r["delete_s"] is not None
 
 
-def test_check_on_a_separate_emulator_leaves_nothing(moto_server, inventory) -> None:
+def test_check_on_a_separate_emulator_leaves_nothing(moto_server: str, inventory: InventoryAt) -> None:
     before = inventory(moto_server).snapshot()
     result = _run(
         sys.executable,

@@ -47,7 +47,8 @@ def hold_kind(kind: str) -> str:
 def stats_of(stdout: list[str]) -> dict[str, Any]:
     lines = [line for line in stdout if line.startswith("STATS ")]
     assert lines, f"no STATS line in {stdout}"
-    return json.loads(lines[-1][len("STATS ") :])  # type: ignore[no-any-return]
+    stats: dict[str, Any] = json.loads(lines[-1][len("STATS ") :])
+    return stats
 
 
 def wait_landed(hold: HeldRequest) -> None:

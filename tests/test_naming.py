@@ -108,7 +108,7 @@ def test_labels_keep_their_readable_part() -> None:
 
 def test_names_are_unique() -> None:
     for kind in ("table", "bucket", "queue"):
-        names = {make_name(kind, "same") for _ in range(2000)}  # type: ignore[arg-type]
+        names = {make_name(kind, "same") for _ in range(2000)}
         assert len(names) == 2000
 
 

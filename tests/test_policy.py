@@ -323,7 +323,7 @@ async def _async_lifecycles() -> None:
 def _delete_by_name(embedded: Any) -> None:
     """Resources whose create was sent but never answered are deleted by name, without facts."""
     driver = SyncDriver(client_pool(embedded))
-    resources = [
+    resources: list[sandboxres.Ephemeral[Any]] = [
         sandboxres.ephemeral_table("byname"),
         sandboxres.ephemeral_bucket("byname", versioning=True),
         sandboxres.ephemeral_queue("byname", dead_letter=1),
@@ -360,7 +360,7 @@ def _sweep(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _record_everything(embedded: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     pool = client_pool(embedded)
-    indexes = {
+    indexes: dict[str, Any] = {
         "global_indexes": [Index("by_email", hash_key="email")],
         "local_indexes": [Index("by_ttl", range_key="ttl")],
         "attribute_types": {"ttl": "N"},

@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from sandboxres import SpecError
+from tests.support.inventory import InventoryAt
+from tests.support.runner import Runner
 
 
-def _attributes(run, q, url: str | None = None) -> dict:
+def _attributes(run: Runner, q: Any, url: str | None = None) -> dict[str, str]:
     got = run.call(q.client.get_queue_attributes(QueueUrl=url or q.url, AttributeNames=["All"]))
-    return got["Attributes"]
+    attributes: dict[str, str] = got["Attributes"]
+    return attributes
 
 
-def _tags(run, q, url: str) -> dict:
-    return run.call(q.client.list_queue_tags(QueueUrl=url)).get("Tags", {})
+def _tags(run: Runner, q: Any, url: str) -> dict[str, str]:
+    tags: dict[str, str] = run.call(q.client.list_queue_tags(QueueUrl=url)).get("Tags", {})
+    return tags
 
 
-def _queue_names(inventory) -> set[str]:
+def _queue_names(inventory: InventoryAt) -> set[str]:
     return set(inventory().queues())
 
 
-def test_defaults_and_handle(run, inventory, managed_tags) -> None:
+def test_defaults_and_handle(run: Runner, inventory: InventoryAt, managed_tags: Callable[..., None]) -> None:
     with run.lifecycle("queue", "jobs") as q:
         assert q.name.startswith("test_jobs_") and not q.name.endswith(".fifo")
         assert q.url.endswith("/" + q.name)
@@ -39,7 +45,7 @@ def test_defaults_and_handle(run, inventory, managed_tags) -> None:
     assert name not in _queue_names(inventory)
 
 
-def test_fifo(run) -> None:
+def test_fifo(run: Runner) -> None:
     with run.lifecycle("queue", "orders", fifo=True, attributes={"ContentBasedDeduplication": "true"}) as q:
         assert q.name.endswith(".fifo")
         attributes = _attributes(run, q)
@@ -52,7 +58,9 @@ def test_fifo(run) -> None:
 
 
 @pytest.mark.parametrize("fifo", [False, True], ids=["standard", "fifo"])
-def test_dead_letter_queue_is_created_wired_and_deleted(run, inventory, managed_tags, fifo: bool) -> None:
+def test_dead_letter_queue_is_created_wired_and_deleted(
+    run: Runner, inventory: InventoryAt, managed_tags: Callable[..., None], fifo: bool
+) -> None:
     with run.lifecycle("queue", "work", fifo=fifo, dead_letter=2, attributes={"VisibilityTimeout": "0"}) as q:
         dlq = q.dead_letter
         assert dlq is not None
@@ -81,14 +89,14 @@ def test_dead_letter_queue_is_created_wired_and_deleted(run, inventory, managed_
     assert not names & _queue_names(inventory)
 
 
-def test_further_attributes(run) -> None:
+def test_further_attributes(run: Runner) -> None:
     wanted = {"VisibilityTimeout": "45", "DelaySeconds": "2", "MessageRetentionPeriod": "3600"}
     with run.lifecycle("queue", "tuned", attributes=wanted) as q:
         attributes = _attributes(run, q)
         assert {k: attributes[k] for k in wanted} == wanted
 
 
-def test_explicit_create_and_delete(run, inventory) -> None:
+def test_explicit_create_and_delete(run: Runner, inventory: InventoryAt) -> None:
     resource = run.api.ephemeral_queue("explicit", dead_letter=5)
     handle = run.call(resource.create())
     assert {handle.name, handle.dead_letter.name} <= _queue_names(inventory)
@@ -115,7 +123,9 @@ BAD_QUEUE_OPTIONS = [
 
 
 @pytest.mark.parametrize("options", BAD_QUEUE_OPTIONS, ids=repr)
-def test_bad_options_raise_spec_error_and_create_nothing(run, inventory, options: dict) -> None:
+def test_bad_options_raise_spec_error_and_create_nothing(
+    run: Runner, inventory: InventoryAt, options: dict[str, Any]
+) -> None:
     before = inventory().snapshot()
     options = dict(options)
     label = options.pop("label", "bad")

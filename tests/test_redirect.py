@@ -208,7 +208,7 @@ def test_no_client_built_inside_points_at_aws(clean_env: pytest.MonkeyPatch) -> 
     url = ensure_embedded()
     with sandboxres.redirect():
         for service in ("dynamodb", "dynamodbstreams", "s3", "sqs", "sts", "sns", "lambda"):
-            client = boto3.client(service)  # type: ignore[call-overload]
+            client = boto3.client(service)
             assert client.meta.endpoint_url == url, service
         assert boto3.client("sts").get_caller_identity()["Account"] == "123456789012"  # moto's, not AWS's
     assert "AWS_ENDPOINT_URL" not in os.environ and "AWS_ACCESS_KEY_ID" not in os.environ

@@ -10,10 +10,11 @@ from botocore.exceptions import ClientError
 from sandboxres._engine.plans import Progress, not_found_policy
 from sandboxres._engine.settings import UNSEEN_GRACE
 from sandboxres._engine.steps import RetryPolicy
+from tests.support.scripted import client_error
 
 
 def _state(code: str, elapsed: float) -> tenacity.RetryCallState:
-    error = ClientError({"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, "Op")
+    error = client_error(code, "x", 400, "Op")
     state = tenacity.RetryCallState(retry_object=tenacity.Retrying(), fn=None, args=(), kwargs={})
     state.set_exception((ClientError, error, None))
     state.start_time -= elapsed

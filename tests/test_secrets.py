@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 import sandboxres
 import sandboxres.aio
@@ -109,7 +110,7 @@ def test_errors_from_an_emulator_that_echoes_credentials(
     with pytest.raises(AWSCallError) as create_failed:
         sandboxres.ephemeral_table("echo").create()
     cause = create_failed.value.__cause__
-    assert cause is not None and "access key *** is not valid" in str(cause)  # echoed, and masked in the chain
+    assert isinstance(cause, ClientError) and "access key *** is not valid" in str(cause)  # echoed, masked in the chain
     assert cause.response["Error"]["Code"] == "UnrecognizedClientException"  # the code is kept
     text = f"{create_failed.value}\n{create_failed.value!r}\n{create_failed.value.args}\n{cause!r}\n{cause.response}"
     assert "***" in str(create_failed.value)

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ import pytest
 from sandboxres import SpecError, sweep
 from sandboxres._kinds.bucket import BUCKET
 from tests.support.child_processes import child, child_env, script
-from tests.support.faultproxy import HeldRequest, Rule
+from tests.support.faultproxy import FaultProxy, HeldRequest, Rule
 from tests.support.inventory import Inventory
 from tests.support.moto_server import reset
 from tests.support.planted import make_bucket
@@ -95,10 +95,12 @@ def test_cli_lists_untagged_apart(emulator: str) -> None:
     assert ours in Inventory(emulator).buckets()
 
 
-def test_bucket_killed_before_tagging_is_found_by_the_opt_in_sweep(emulator: str, fault_proxy: object) -> None:
+def test_bucket_killed_before_tagging_is_found_by_the_opt_in_sweep(
+    emulator: str, fault_proxy: Callable[[str], FaultProxy]
+) -> None:
     """SIGKILL while the tagging (the readiness probe) is held: moto ignored the create-time tags, so the
     bucket is left untagged; the opt-in sweep finds and deletes it."""
-    proxy = fault_proxy(emulator)  # type: ignore[operator]
+    proxy = fault_proxy(emulator)
     hold = HeldRequest(30.0)
     proxy.add(Rule(hold, service="s3", operations="PutBucketTagging", times=1))
     with child([script("hold.py"), "--kinds", "bucket"], child_env(proxy.url)) as program:

@@ -3,18 +3,23 @@ emulator."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from sandboxres import Index, SpecError
+from tests.support.inventory import InventoryAt
+from tests.support.runner import Runner
 
 
-def _describe(run, t) -> dict:
-    return run.call(t.client.describe_table(TableName=t.name))["Table"]
+def _describe(run: Runner, t: Any) -> dict[str, Any]:
+    table: dict[str, Any] = run.call(t.client.describe_table(TableName=t.name))["Table"]
+    return table
 
 
-def test_defaults_and_handle(run, inventory, managed_tags) -> None:
+def test_defaults_and_handle(run: Runner, inventory: InventoryAt, managed_tags: Callable[..., None]) -> None:
     with run.lifecycle("table", "users") as t:
         assert t.name.startswith("test_users_")
         table = _describe(run, t)
@@ -35,7 +40,7 @@ def test_defaults_and_handle(run, inventory, managed_tags) -> None:
     assert name not in inventory().tables()
 
 
-def test_range_key_and_attribute_types(run) -> None:
+def test_range_key_and_attribute_types(run: Runner) -> None:
     with run.lifecycle("table", "events", range_key="sk", attribute_types={"sk": "N"}) as t:
         table = _describe(run, t)
         assert table["KeySchema"] == [
@@ -55,7 +60,7 @@ def test_range_key_and_attribute_types(run) -> None:
         assert [item["sk"]["N"] for item in got["Items"]] == ["2", "3"]
 
 
-def test_custom_hash_key_of_binary_type(run) -> None:
+def test_custom_hash_key_of_binary_type(run: Runner) -> None:
     with run.lifecycle("table", "blobs", hash_key="id", attribute_types={"id": "B"}) as t:
         table = _describe(run, t)
         assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
@@ -65,7 +70,7 @@ def test_custom_hash_key_of_binary_type(run) -> None:
         assert got["Item"]["id"]["B"] == b"\x00\x01"
 
 
-def test_global_and_local_secondary_indexes(run) -> None:
+def test_global_and_local_secondary_indexes(run: Runner) -> None:
     with run.lifecycle(
         "table",
         "orders",
@@ -116,7 +121,7 @@ def test_global_and_local_secondary_indexes(run) -> None:
 
 
 @pytest.mark.parametrize("view", ["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"])
-def test_stream_view_type(run, raw, view: str) -> None:
+def test_stream_view_type(run: Runner, raw: Callable[..., Any], view: str) -> None:
     with run.lifecycle("table", "streamed", stream=view) as t:
         table = _describe(run, t)
         assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": view}
@@ -127,13 +132,13 @@ def test_stream_view_type(run, raw, view: str) -> None:
         assert stream["TableName"] == t.name
 
 
-def test_ttl_attribute(run) -> None:
+def test_ttl_attribute(run: Runner) -> None:
     with run.lifecycle("table", "sessions", ttl_attribute="expires_at") as t:
         ttl = run.call(t.client.describe_time_to_live(TableName=t.name))["TimeToLiveDescription"]
         assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 
 
-def test_provisioned_billing_mode(run) -> None:
+def test_provisioned_billing_mode(run: Runner) -> None:
     with run.lifecycle(
         "table",
         "provisioned",
@@ -149,7 +154,7 @@ def test_provisioned_billing_mode(run) -> None:
         assert gsi["ProvisionedThroughput"]["ReadCapacityUnits"] == 2
 
 
-def test_create_args_are_passed_through(run, managed_tags) -> None:
+def test_create_args_are_passed_through(run: Runner, managed_tags: Callable[..., None]) -> None:
     create_args = {
         "SSESpecification": {"Enabled": True, "SSEType": "KMS"},
         "Tags": [{"Key": "team", "Value": "qa"}],
@@ -164,14 +169,14 @@ def test_create_args_are_passed_through(run, managed_tags) -> None:
         managed_tags(tags)
 
 
-def test_deletion_protection_does_not_leave_the_table_behind(run, inventory) -> None:
+def test_deletion_protection_does_not_leave_the_table_behind(run: Runner, inventory: InventoryAt) -> None:
     with run.lifecycle("table", "protected", create_args={"DeletionProtectionEnabled": True}) as t:
         assert _describe(run, t)["DeletionProtectionEnabled"] is True
         name = t.name
     assert name not in inventory().tables()
 
 
-def test_explicit_create_and_delete(run, inventory) -> None:
+def test_explicit_create_and_delete(run: Runner, inventory: InventoryAt) -> None:
     resource = run.api.ephemeral_table("explicit", range_key="sk")
     handle = run.call(resource.create())
     assert handle.name in inventory().tables()
@@ -183,7 +188,7 @@ def test_explicit_create_and_delete(run, inventory) -> None:
     run.call(never_created.delete())  # deleting what was never created is a no-op too
 
 
-def test_entering_twice_is_refused_and_leaves_the_table_alone(run, inventory) -> None:
+def test_entering_twice_is_refused_and_leaves_the_table_alone(run: Runner, inventory: InventoryAt) -> None:
     resource = run.api.ephemeral_table("once")
     handle = run.call(resource.create())
     try:
@@ -230,7 +235,9 @@ BAD_TABLE_OPTIONS = [
 
 
 @pytest.mark.parametrize("options", BAD_TABLE_OPTIONS, ids=repr)
-def test_bad_options_raise_spec_error_and_create_nothing(run, inventory, options: dict) -> None:
+def test_bad_options_raise_spec_error_and_create_nothing(
+    run: Runner, inventory: InventoryAt, options: dict[str, Any]
+) -> None:
     before = inventory().snapshot()
     options = dict(options)
     label = options.pop("label", "bad")

@@ -4,6 +4,9 @@ the embedded emulator, a separately started moto_server, or one server per servi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +14,8 @@ import sandboxres
 import sandboxres.aio
 from sandboxres import ConfigurationError
 from sandboxres._runtime.target import resolve_target
+from tests.support.inventory import Inventory, InventoryAt
+from tests.support.runner import Runner
 
 # ---------------------------------------------------------------------------------------------------------
 # resolution (pure: a mapping in, a Target out)
@@ -84,7 +89,7 @@ def test_aws_alone_uses_the_sdk_defaults() -> None:
         ({"SQS_ENDPOINT": "http://"}, "SQS_ENDPOINT='http://' is not an http"),
     ],
 )
-def test_unusable_settings_are_configuration_errors(environ: dict, message: str) -> None:
+def test_unusable_settings_are_configuration_errors(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         resolve_target(environ)
 
@@ -97,12 +102,13 @@ def test_unusable_settings_are_configuration_errors(environ: dict, message: str)
         ({"AWS_REGION": "ap-south-1", "AWS_DEFAULT_REGION": "eu-west-1"}, "ap-south-1", "AWS_REGION"),
     ],
 )
-def test_region_precedence(monkeypatch, environ: dict, region: str, source: str) -> None:
+def test_region_precedence(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], region: str, source: str) -> None:
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     described = sandboxres.describe_target().describe()
     assert described["region"] == region
-    assert described["sources"]["region"] == source  # type: ignore[index]
+    sources = described["sources"]
+    assert isinstance(sources, dict) and sources["region"] == source
 
 
 def test_run_id_and_keep_from_the_environment() -> None:
@@ -113,7 +119,7 @@ def test_run_id_and_keep_from_the_environment() -> None:
     assert resolve_target({"SANDBOXRES_KEEP": "0"}).keep is False
 
 
-def test_env_file_is_loaded_without_overriding(tmp_path, monkeypatch) -> None:
+def test_env_file_is_loaded_without_overriding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env_file = tmp_path / "sandboxres.env"
     env_file.write_text("AWS_ENDPOINT_URL=http://127.0.0.1:9\nAWS_REGION=eu-west-1\nSANDBOXRES_RUN_ID=from-file\n")
     monkeypatch.setenv("SANDBOXRES_ENV_FILE", str(env_file))
@@ -124,7 +130,7 @@ def test_env_file_is_loaded_without_overriding(tmp_path, monkeypatch) -> None:
     assert target.run_id == "from-file"
 
 
-def test_describe_target_reports_and_never_shows_credentials(monkeypatch, moto_server) -> None:
+def test_describe_target_reports_and_never_shows_credentials(monkeypatch: pytest.MonkeyPatch, moto_server: str) -> None:
     secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzSECRETKEY"
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_server)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
@@ -132,8 +138,10 @@ def test_describe_target_reports_and_never_shows_credentials(monkeypatch, moto_s
     target = sandboxres.describe_target()
     described = target.describe()
     assert described["target"] == "emulator"
-    assert described["endpoints"]["dynamodb"] == moto_server  # type: ignore[index]
-    assert described["endpoints"]["s3"] is None  # type: ignore[index]
+    endpoints = described["endpoints"]
+    assert isinstance(endpoints, dict)
+    assert endpoints["dynamodb"] == moto_server
+    assert endpoints["s3"] is None
     assert described["credentials"] == "environment"
     for text in (repr(target), str(described)):
         assert secret not in text and "AKIAIOSFODNN7EXAMPLE" not in text
@@ -154,11 +162,13 @@ def test_describe_target_on_embedded_reports_the_running_emulator() -> None:
 # where resources really land
 
 
-def _has_table(inventory_result, name: str) -> bool:
+def _has_table(inventory_result: Inventory, name: str) -> bool:
     return name in inventory_result.tables()
 
 
-def test_endpoint_variable_switches_to_the_separate_emulator(run, monkeypatch, moto_server, inventory) -> None:
+def test_endpoint_variable_switches_to_the_separate_emulator(
+    run: Runner, monkeypatch: pytest.MonkeyPatch, moto_server: str, inventory: InventoryAt
+) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     with (
         run.lifecycle("table", "switched") as t,
@@ -178,7 +188,9 @@ def test_endpoint_variable_switches_to_the_separate_emulator(run, monkeypatch, m
     assert not _has_table(there, names[0]) and names[1] not in there.buckets()
 
 
-def test_each_service_on_its_own_server(run, monkeypatch, moto_server, moto_server_b, inventory) -> None:
+def test_each_service_on_its_own_server(
+    run: Runner, monkeypatch: pytest.MonkeyPatch, moto_server: str, moto_server_b: str, inventory: InventoryAt
+) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_server)
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_server_b)
     with run.lifecycle("table", "split") as t, run.lifecycle("bucket", "split") as b:
@@ -190,14 +202,18 @@ def test_each_service_on_its_own_server(run, monkeypatch, moto_server, moto_serv
             pytest.fail("the block must not run")
 
 
-def test_sandboxres_target_embedded_wins_over_endpoints(run, monkeypatch, moto_server, inventory) -> None:
+def test_sandboxres_target_embedded_wins_over_endpoints(
+    run: Runner, monkeypatch: pytest.MonkeyPatch, moto_server: str, inventory: InventoryAt
+) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     monkeypatch.setenv("SANDBOXRES_TARGET", "embedded")
     with run.lifecycle("table", "forced") as t:
         assert _has_table(inventory(), t.name) and not _has_table(inventory(moto_server), t.name)
 
 
-def test_aws_with_an_endpoint_creates_nothing(run, monkeypatch, moto_server, inventory) -> None:
+def test_aws_with_an_endpoint_creates_nothing(
+    run: Runner, monkeypatch: pytest.MonkeyPatch, moto_server: str, inventory: InventoryAt
+) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     monkeypatch.setenv("SANDBOXRES_TARGET", "aws")
     before = inventory(moto_server).snapshot()
@@ -207,7 +223,9 @@ def test_aws_with_an_endpoint_creates_nothing(run, monkeypatch, moto_server, inv
     assert inventory(moto_server).snapshot() == before
 
 
-def test_env_file_selects_the_emulator(run, tmp_path, monkeypatch, moto_server, inventory) -> None:
+def test_env_file_selects_the_emulator(
+    run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto_server: str, inventory: InventoryAt
+) -> None:
     env_file = tmp_path / "test.env"
     env_file.write_text(f"AWS_ENDPOINT_URL={moto_server}\nSANDBOXRES_RUN_ID=from-env-file\n")
     monkeypatch.setenv("SANDBOXRES_ENV_FILE", str(env_file))
@@ -217,7 +235,9 @@ def test_env_file_selects_the_emulator(run, tmp_path, monkeypatch, moto_server, 
         assert tags["Tags"][sandboxres.TAG_RUN_ID] == "from-env-file"
 
 
-def test_run_id_is_tagged_on_every_resource(run, monkeypatch, managed_tags) -> None:
+def test_run_id_is_tagged_on_every_resource(
+    run: Runner, monkeypatch: pytest.MonkeyPatch, managed_tags: Callable[..., None]
+) -> None:
     monkeypatch.setenv("SANDBOXRES_RUN_ID", "run-42")
     with (
         run.lifecycle("table", "tagged") as t,
@@ -232,7 +252,9 @@ def test_run_id_is_tagged_on_every_resource(run, monkeypatch, managed_tags) -> N
 
 
 @pytest.mark.parametrize("variable", ["AWS_REGION", "AWS_DEFAULT_REGION"])
-def test_a_region_other_than_us_east_1(run, monkeypatch, raw, variable: str) -> None:
+def test_a_region_other_than_us_east_1(
+    run: Runner, monkeypatch: pytest.MonkeyPatch, raw: Callable[..., Any], variable: str
+) -> None:
     region = "eu-central-1"
     monkeypatch.setenv(variable, region)
     with (
@@ -248,7 +270,7 @@ def test_a_region_other_than_us_east_1(run, monkeypatch, raw, variable: str) -> 
         assert t.name not in raw("dynamodb").list_tables()["TableNames"]
 
 
-async def test_sync_and_async_share_the_embedded_emulator(raw) -> None:
+async def test_sync_and_async_share_the_embedded_emulator(raw: Callable[..., Any]) -> None:
     with sandboxres.ephemeral_table("from_sync") as sync_table:
         async with sandboxres.aio.ephemeral_table("from_async") as async_table:
             assert sync_table.client.meta.endpoint_url == async_table.client.meta.endpoint_url
@@ -260,7 +282,7 @@ async def test_sync_and_async_share_the_embedded_emulator(raw) -> None:
             await asyncio.to_thread(sync_table.client.describe_table, TableName=async_table.name)
 
 
-def test_a_malformed_endpoint_registers_and_sends_nothing(run, monkeypatch) -> None:
+def test_a_malformed_endpoint_registers_and_sends_nothing(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "htp:/not a url")
     resource = run.make("queue", "malformed")
     with pytest.raises(ConfigurationError, match="AWS_ENDPOINT_URL"):

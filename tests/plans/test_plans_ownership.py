@@ -28,7 +28,8 @@ def test_parse_created_at() -> None:
     assert parse_created_at("2024-05-01T12:00:00Z") == utc
     assert parse_created_at(" 2024-05-01T12:00:00 ") == utc, "no zone: UTC"
     assert parse_created_at("2024-05-01T14:00:00+02:00") == utc
-    assert parse_created_at("2024-05-01T14:00:00+02:00").utcoffset() == timedelta(hours=2)  # type: ignore[union-attr]
+    zoned = parse_created_at("2024-05-01T14:00:00+02:00")
+    assert zoned is not None and zoned.utcoffset() == timedelta(hours=2)
     assert parse_created_at("yesterday") is None
     assert parse_created_at("") is None
 

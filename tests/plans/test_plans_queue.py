@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -26,8 +27,8 @@ MISSING_LEGACY = client_error("AWS.SimpleQueueService.NonExistentQueue", status=
 DELETED_RECENTLY = client_error("AWS.SimpleQueueService.QueueDeletedRecently", status=400)
 
 
-def spec(**options: object) -> QueueSpec:
-    return QueueSpec(label="jobs", timeout=15.0, keep=None, **options)  # type: ignore[arg-type]
+def spec(**options: Any) -> QueueSpec:
+    return QueueSpec(label="jobs", timeout=15.0, keep=None, **options)
 
 
 def arn_of(url: str, arn: str, *before: object) -> Expect:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -10,8 +11,10 @@ from botocore.exceptions import ClientError
 from sandboxres._engine.errors import CleanupError, ReadinessTimeoutError, SpecError
 from sandboxres._engine.plans import DELETE_DEADLINE, Progress
 from sandboxres._engine.settings import UNSEEN_GRACE
+from sandboxres._engine.steps import Call, Poll
+from sandboxres._kinds.table.indexes import Index
 from sandboxres._kinds.table.plans import TableFacts, create_table, delete_table, list_tables, read_table_tags
-from sandboxres._kinds.table.spec import Index, TableSpec
+from sandboxres._kinds.table.spec import TableSpec
 from tests.support.scripted import ABSENT, Expect, Fail, Script, call, client_error, poll, run
 
 NAME = "test_users_0123456789abcdef"
@@ -25,8 +28,8 @@ THROTTLED = client_error("ThrottlingException")
 PROTECTED = client_error("ValidationException", "Resource cannot be deleted as it is currently protected")
 
 
-def spec(**options: object) -> TableSpec:
-    return TableSpec(label="users", timeout=30.0, keep=None, **options)  # type: ignore[arg-type]
+def spec(**options: Any) -> TableSpec:
+    return TableSpec(label="users", timeout=30.0, keep=None, **options)
 
 
 def table(status: str = "ACTIVE", **more: object) -> dict[str, object]:
@@ -80,7 +83,8 @@ def test_create_meeting_its_own_earlier_attempt_waits_for_that_table() -> None:
     )
     assert script.run(create_table(spec(), TableFacts(NAME), TAGS, None, progress)).arn == ARN
     assert progress.created == progress.confirmed == {NAME}
-    assert script.steps[1].known is None  # type: ignore[union-attr]
+    probe = script.steps[1]
+    assert isinstance(probe, Poll) and probe.known is None
 
 
 @pytest.mark.parametrize(
@@ -106,7 +110,8 @@ def test_create_failures_are_raised_and_only_an_answer_clears_sent(error: Fail, 
 def test_create_cut_short_keeps_the_name_sent() -> None:
     progress = Progress()
     plan = create_table(spec(), TableFacts(NAME), TAGS, None, progress)
-    assert next(plan).operation == "create_table"  # type: ignore[union-attr]
+    step = next(plan)
+    assert isinstance(step, Call) and step.operation == "create_table"
     plan.close()
     assert progress.in_doubt(NAME)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Collection, Iterable
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import boto3
 from botocore.config import Config
@@ -19,7 +19,17 @@ from botocore.exceptions import ClientError
 
 from sandboxres._runtime.clients import active_target
 
-__all__ = ["DEFAULT_REGION", "DUMMY", "KINDS", "OTHER_REGION", "REGIONS", "Inventory", "Kind", "raw_client"]
+__all__ = [
+    "DEFAULT_REGION",
+    "DUMMY",
+    "KINDS",
+    "OTHER_REGION",
+    "REGIONS",
+    "Inventory",
+    "InventoryAt",
+    "Kind",
+    "raw_client",
+]
 
 Kind = Literal["table", "bucket", "queue"]
 KINDS: tuple[Kind, ...] = ("table", "bucket", "queue")
@@ -192,3 +202,10 @@ class Inventory:
         if "bucket" in kinds:
             held.update(f"bucket {name}" for name in self.buckets())
         return frozenset(held)
+
+
+class InventoryAt(Protocol):
+    """The ``inventory`` fixture: ``inventory(url=None)`` is what the emulator at ``url`` (default: the embedded
+    one) holds, in every region."""
+
+    def __call__(self, url: str | None = None) -> Inventory: ...

@@ -153,7 +153,8 @@ class Script:
                     step = plan.throw(error) if error is not None else plan.send(reply)
                 except StopIteration as stop:
                     self._all_used("returned")
-                    return stop.value  # type: ignore[no-any-return]
+                    value: T = stop.value
+                    return value
                 except Exception as exc:
                     self._all_used(f"raised {exc!r}")
                     raise

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +45,13 @@ def node_packages() -> None:
         pytest.skip(f"node emulators unavailable: {error}")
 
 
+# boto3.client, seen as taking any keywords: its typed overloads want the service name as a literal.
+_new_client: Callable[..., Any] = boto3.client
+
+
 def client(emulator: Emulator, service: str) -> Any:
     s3rver = emulator.name == "s3rver"
-    return boto3.client(  # type: ignore[call-overload]
+    return _new_client(
         service,
         endpoint_url=emulator.url,
         region_name="us-east-1",
@@ -172,7 +176,9 @@ def test_command_line_runs_until_sigterm(node_packages: None, tmp_path: Path) ->
         url = process.stdout.readline().strip()
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
         assert url_file.read_text().strip() == url
-        child = int(re.search(r"pid (\d+)", process.stderr.readline()).group(1))  # type: ignore[union-attr]
+        announced = re.search(r"pid (\d+)", process.stderr.readline())
+        assert announced is not None
+        child = int(announced.group(1))
         ddb = boto3.client(
             "dynamodb",
             endpoint_url=url,

@@ -8,12 +8,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
-from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
@@ -68,8 +67,12 @@ def proxy(moto: str) -> Iterator[FaultProxy]:
         yield running
 
 
+# boto3.client, seen as taking any keywords: its typed overloads want the service name as a literal.
+_new_client: Callable[..., Any] = boto3.client
+
+
 def client(proxy: FaultProxy, service: str, config: Config = NO_RETRIES) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
+    return _new_client(
         service,
         endpoint_url=proxy.url,
         region_name="us-east-1",
@@ -94,13 +97,14 @@ def sqs(proxy: FaultProxy) -> Any:
     return client(proxy, "sqs")
 
 
-def create_table(ddb: BaseClient, name: str) -> dict[str, Any]:
-    return ddb.create_table(  # type: ignore[attr-defined, no-any-return]
+def create_table(ddb: Any, name: str) -> dict[str, Any]:
+    created: dict[str, Any] = ddb.create_table(
         TableName=name,
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    return created
 
 
 def query_request(proxy: FaultProxy, params: dict[str, str]) -> urllib.request.Request:
@@ -351,9 +355,12 @@ def test_rule_windows_resource_predicates_and_clear(proxy: FaultProxy, ddb: Any)
 def test_retry_configuration_semantics(proxy: FaultProxy) -> None:
     """``max_attempts`` in Config counts retries, ``total_max_attempts`` counts attempts."""
     proxy.add(throttling("dynamodb", "ListTables"))
-    for retries, attempts in (({"max_attempts": 1, "mode": "standard"}, 2), ({"total_max_attempts": 1}, 1)):
+    for config, attempts in (
+        (Config(retries={"max_attempts": 1, "mode": "standard"}), 2),
+        (Config(retries={"total_max_attempts": 1}), 1),
+    ):
         proxy.clear_records()
-        ddb = client(proxy, "dynamodb", Config(retries=retries))  # type: ignore[arg-type]
+        ddb = client(proxy, "dynamodb", config)
         with pytest.raises(ddb.exceptions.ThrottlingException):
             ddb.list_tables()
         assert proxy.count("dynamodb", "ListTables") == attempts
