@@ -43,6 +43,14 @@ FactsT = TypeVar("FactsT", bound=Facts)
 
 
 @dataclass(frozen=True)
+class RecycleLimits:
+    """How much a recycling may cost before the resource is discarded instead (deleted and made anew)."""
+
+    max_deletions: int = 1000  # items, object versions, markers, uploads: beyond it, creating anew is cheaper
+    settle_seconds: float = 5.0  # how long an eventually consistent view (index, queue counters) may lag
+
+
+@dataclass(frozen=True)
 class Listed:
     """A resource a listing found (with the library's prefix), and what the listing told of it."""
 
@@ -91,6 +99,11 @@ class ResourceKind(ABC, Generic[SpecT, FactsT]):
     def handle(self, facts: FactsT, client: Any, make_resource: Callable[[], Any]) -> Any:
         """The handle a ``with`` block receives."""
 
+    # Recycling (pools): baseline(facts) reads what the new resource looks like (configuration, attributes, tags),
+    # right after its creation; recycle(spec, facts, baseline, limits) empties it and proves it clean: None when it
+    # may be handed out again, else why it must be discarded. A failed call raises (the pool then discards it).
+    baseline: Callable[[FactsT], Plan[dict[str, Any]]]
+    recycle: Callable[[SpecT, FactsT, Mapping[str, Any], RecycleLimits], Plan[str | None]]
     # probe(client): the cheapest call proving the service answers (``sandboxres doctor``), one the generated
     # policy grants, with a client of ``service``; raises what the call raised
     probe: Callable[[Any], None]
