@@ -72,6 +72,7 @@ PLAN_MODULES = (
     "sandboxres/_kinds/bucket/plans.py",
     "sandboxres/_kinds/queue/plans.py",
     "sandboxres/_kinds/table/plans.py",
+    "sandboxres/_kinds/table/recycling.py",
     "sandboxres/_safety/ownership.py",
 )
 # Python 3.11's line tracing loses the lines a generator runs after a throw() into a `yield from`, which is how

@@ -11,6 +11,7 @@ from sandboxres._kinds.table.indexes import Index
 from sandboxres._kinds.table.permissions import TABLE_OPERATIONS, TABLE_POLICY
 from sandboxres._kinds.table.plans import TableFacts, create_table, delete_table, list_tables, read_table_tags
 from sandboxres._kinds.table.probes import probe_tables, verify_table
+from sandboxres._kinds.table.recycling import recycle_table, table_baseline
 from sandboxres._kinds.table.spec import DEFAULT_TIMEOUT, TABLE_NAMES, TABLE_PREFIX, TableSpec, table_spec
 
 __all__ = ["TABLE", "TABLE_PREFIX", "Index", "TableFacts", "TableHandle", "TableKind", "TableSpec", "table_spec"]
@@ -35,6 +36,8 @@ class TableKind(ResourceKind[TableSpec, TableFacts]):
     delete = staticmethod(delete_table)
     read_tags = staticmethod(read_table_tags)
     listing = staticmethod(list_tables)
+    baseline = staticmethod(table_baseline)
+    recycle = staticmethod(recycle_table)
 
     probe = staticmethod(probe_tables)
     verify = staticmethod(verify_table)
