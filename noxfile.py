@@ -70,6 +70,7 @@ PLAN_MODULES = (
     "sandboxres/_engine/steps.py",
     "sandboxres/_kinds/bucket/emptying.py",
     "sandboxres/_kinds/bucket/plans.py",
+    "sandboxres/_kinds/bucket/recycling.py",
     "sandboxres/_kinds/queue/plans.py",
     "sandboxres/_kinds/table/plans.py",
     "sandboxres/_kinds/table/recycling.py",

@@ -10,6 +10,7 @@ from sandboxres._kinds.bucket.handle import BucketHandle
 from sandboxres._kinds.bucket.permissions import BUCKET_OPERATIONS, BUCKET_POLICY
 from sandboxres._kinds.bucket.plans import BucketFacts, create_bucket, delete_bucket, list_buckets, read_bucket_tags
 from sandboxres._kinds.bucket.probes import probe_buckets, verify_bucket
+from sandboxres._kinds.bucket.recycling import read_bucket_baseline, recycle_bucket
 from sandboxres._kinds.bucket.spec import BUCKET_NAMES, BUCKET_PREFIX, DEFAULT_TIMEOUT, BucketSpec, bucket_spec
 
 __all__ = ["BUCKET", "BUCKET_PREFIX", "BucketFacts", "BucketHandle", "BucketKind", "BucketSpec", "bucket_spec"]
@@ -30,6 +31,8 @@ class BucketKind(ResourceKind[BucketSpec, BucketFacts]):
     delete = staticmethod(delete_bucket)
     read_tags = staticmethod(read_bucket_tags)
     listing = staticmethod(list_buckets)
+    baseline = staticmethod(read_bucket_baseline)
+    recycle = staticmethod(recycle_bucket)
 
     probe = staticmethod(probe_buckets)
     verify = staticmethod(verify_bucket)

@@ -2,7 +2,12 @@
 
 IAM action names are not always the operation's: ``HeadBucket`` and ``ListObjectsV2`` need ``s3:ListBucket``,
 ``ListObjectVersions`` ``s3:ListBucketVersions``, ``DeleteObjects`` ``s3:DeleteObject`` (and
-``s3:DeleteObjectVersion`` for versions) on each object, ``CreateBucket`` with tags ``s3:TagResource``.
+``s3:DeleteObjectVersion`` for versions) on each object, ``CreateBucket`` with tags ``s3:TagResource``,
+``GetBucketCors`` ``s3:GetBucketCORS``, ``GetBucketLifecycleConfiguration`` ``s3:GetLifecycleConfiguration``,
+``GetBucketNotificationConfiguration`` ``s3:GetBucketNotification``, ``GetBucketEncryption``
+``s3:GetEncryptionConfiguration``, ``GetPublicAccessBlock`` ``s3:GetBucketPublicAccessBlock``,
+``GetObjectLockConfiguration`` ``s3:GetBucketObjectLockConfiguration``, ``GetBucketAccelerateConfiguration``
+``s3:GetAccelerateConfiguration``.
 Buckets are scoped as ``<prefix>*``, their objects ``<prefix>*/*``; ``ListBuckets`` cannot be scoped.
 """
 
@@ -23,6 +28,18 @@ BUCKET_OPERATIONS: Operations = {
     ("s3", "GetBucketTagging"): _p(("s3:GetBucketTagging", "bucket")),
     ("s3", "PutBucketVersioning"): _p(("s3:PutBucketVersioning", "bucket")),
     ("s3", "GetBucketVersioning"): _p(("s3:GetBucketVersioning", "bucket")),
+    # Recycling: the configuration reads compared with the baseline read after creation.
+    ("s3", "GetBucketPolicy"): _p(("s3:GetBucketPolicy", "bucket")),
+    ("s3", "GetBucketCors"): _p(("s3:GetBucketCORS", "bucket")),
+    ("s3", "GetBucketLifecycleConfiguration"): _p(("s3:GetLifecycleConfiguration", "bucket")),
+    ("s3", "GetBucketNotificationConfiguration"): _p(("s3:GetBucketNotification", "bucket")),
+    ("s3", "GetBucketEncryption"): _p(("s3:GetEncryptionConfiguration", "bucket")),
+    ("s3", "GetPublicAccessBlock"): _p(("s3:GetBucketPublicAccessBlock", "bucket")),
+    ("s3", "GetBucketOwnershipControls"): _p(("s3:GetBucketOwnershipControls", "bucket")),
+    ("s3", "GetBucketWebsite"): _p(("s3:GetBucketWebsite", "bucket")),
+    ("s3", "GetObjectLockConfiguration"): _p(("s3:GetBucketObjectLockConfiguration", "bucket")),
+    ("s3", "GetBucketRequestPayment"): _p(("s3:GetBucketRequestPayment", "bucket")),
+    ("s3", "GetBucketAccelerateConfiguration"): _p(("s3:GetAccelerateConfiguration", "bucket")),
     ("s3", "ListObjects"): _p(("s3:ListBucket", "bucket")),
     ("s3", "ListObjectsV2"): _p(("s3:ListBucket", "bucket")),
     ("s3", "ListObjectVersions"): _p(("s3:ListBucketVersions", "bucket")),
