@@ -71,6 +71,7 @@ PLAN_MODULES = (
     "sandboxres/_kinds/bucket/emptying.py",
     "sandboxres/_kinds/bucket/plans.py",
     "sandboxres/_kinds/queue/plans.py",
+    "sandboxres/_kinds/queue/recycling.py",
     "sandboxres/_kinds/table/plans.py",
     "sandboxres/_safety/ownership.py",
 )
