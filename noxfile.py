@@ -72,6 +72,7 @@ PLAN_MODULES = (
     "sandboxres/_kinds/bucket/plans.py",
     "sandboxres/_kinds/bucket/recycling.py",
     "sandboxres/_kinds/queue/plans.py",
+    "sandboxres/_kinds/queue/recycling.py",
     "sandboxres/_kinds/table/plans.py",
     "sandboxres/_kinds/table/recycling.py",
     "sandboxres/_safety/ownership.py",

@@ -10,6 +10,7 @@ from sandboxres._kinds.queue.handle import QueueHandle
 from sandboxres._kinds.queue.permissions import QUEUE_OPERATIONS, QUEUE_POLICY
 from sandboxres._kinds.queue.plans import QueueFacts, create_queue, delete_queue, list_queues, read_queue_tags
 from sandboxres._kinds.queue.probes import probe_queues, verify_queue
+from sandboxres._kinds.queue.recycling import queue_baseline, recycle_queue
 from sandboxres._kinds.queue.spec import DEFAULT_TIMEOUT, QUEUE_NAMES, QUEUE_PREFIX, QueueSpec, queue_spec
 
 __all__ = ["QUEUE", "QUEUE_PREFIX", "QueueFacts", "QueueHandle", "QueueKind", "QueueSpec", "queue_spec"]
@@ -33,6 +34,8 @@ class QueueKind(ResourceKind[QueueSpec, QueueFacts]):
     delete = staticmethod(delete_queue)
     read_tags = staticmethod(read_queue_tags)
     listing = staticmethod(list_queues)
+    baseline = staticmethod(queue_baseline)
+    recycle = staticmethod(recycle_queue)
 
     probe = staticmethod(probe_queues)
     verify = staticmethod(verify_queue)
