@@ -28,7 +28,7 @@ from sandboxres._engine.errors import (
     SandboxresError,
     SpecError,
 )
-from sandboxres._engine.plans import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID
+from sandboxres._engine.plans import TAG_CREATED, TAG_MANAGED, TAG_POOLED, TAG_RUN_ID
 from sandboxres._kinds.bucket import BUCKET_PREFIX, BucketHandle
 from sandboxres._kinds.queue import QUEUE_PREFIX, QueueHandle
 from sandboxres._kinds.table import TABLE_PREFIX, Index, TableHandle
@@ -38,6 +38,7 @@ from sandboxres._runtime.target import Target
 from sandboxres._safety.registry import STATS
 
 if TYPE_CHECKING:
+    from sandboxres._doors.pool import Pool
     from sandboxres._doors.sweep import SweepReport, sweep
     from sandboxres._doors.unittest import EnterContextMixin
     from sandboxres._runtime.clients import describe_target
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 # Imported on first use (``sandboxres.sweep``, ``from sandboxres import EnterContextMixin``): `import sandboxres`
 # stays light (the sweeper and unittest are not needed by most programs).
 _LAZY = {
+    "Pool": "._doors.pool",
     "SweepReport": "._doors.sweep",
     "sweep": "._doors.sweep",
     "describe_target": "._runtime.clients",
@@ -81,6 +83,7 @@ __all__ = [
     "TABLE_PREFIX",
     "TAG_CREATED",
     "TAG_MANAGED",
+    "TAG_POOLED",
     "TAG_RUN_ID",
     "AWSCallError",
     "BucketHandle",
@@ -92,6 +95,7 @@ __all__ = [
     "ForeignResourceError",
     "GuardError",
     "Index",
+    "Pool",
     "QueueHandle",
     "QuotaError",
     "ReadinessTimeoutError",

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
+from sandboxres._doors.async_pool import Pool
+from sandboxres._doors.cancellation import shielded
 from sandboxres._doors.lifecycle import ResourceLifecycle, front_door, report_many
 from sandboxres._doors.sync import guard_target
 from sandboxres._engine.errors import CleanupError
@@ -25,31 +27,19 @@ from sandboxres._runtime.clients import active_target, aio_session, merged_clien
 from sandboxres._runtime.drivers import AsyncDriver
 from sandboxres._runtime.table_slots import TABLE_SLOTS
 
-__all__ = ["AsyncEphemeral", "client", "ephemeral_all", "ephemeral_bucket", "ephemeral_queue", "ephemeral_table"]
+__all__ = [
+    "AsyncEphemeral",
+    "Pool",
+    "client",
+    "ephemeral_all",
+    "ephemeral_bucket",
+    "ephemeral_queue",
+    "ephemeral_table",
+]
 
 log = logging.getLogger("sandboxres")
 H = TypeVar("H")
 T = TypeVar("T")
-
-
-async def shielded(work: Awaitable[T], *, propagating: bool) -> T:
-    """Run ``work`` to the end even if the calling task is cancelled meanwhile.
-
-    A cancellation that arrived during ``work`` is re-raised afterwards, unless the caller is already
-    propagating an exception (``propagating=True``), which then wins.
-    """
-    task = asyncio.ensure_future(work)
-    interrupted = False
-    while not task.done():
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            if task.cancelled():
-                raise
-            interrupted = True
-    if interrupted and not propagating:
-        raise asyncio.CancelledError
-    return task.result()
 
 
 async def _guard(target: Any) -> None:
@@ -192,3 +182,4 @@ async def client(service: str, **overrides: Any) -> AsyncIterator[Any]:
     kwargs = merged_client_kwargs(target, service, dict(overrides))
     async with aio_session(target).client(service, **kwargs) as made:
         yield made
+Pool.__module__ = __name__  # where users import it from

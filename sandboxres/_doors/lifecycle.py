@@ -58,6 +58,7 @@ class ResourceLifecycle:
         self.facts: Facts | None = None
         self.progress = Progress()
         self.target: Target | None = None
+        self.extra_tags: dict[str, str] = {}  # the library's own tags besides the three every resource gets
         self._started = 0.0
 
     @property
@@ -86,7 +87,8 @@ class ResourceLifecycle:
         self.state = State.CREATING
         self._started = time.monotonic()
         _registry.register(self)
-        return self.resource_kind.create(self.spec, facts, resource_tags(target.run_id), target.region, self.progress)
+        tags = {**resource_tags(target.run_id), **self.extra_tags}
+        return self.resource_kind.create(self.spec, facts, tags, target.region, self.progress)
 
     def created(self, facts: Facts) -> None:
         self.facts = facts

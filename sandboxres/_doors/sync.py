@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sandboxres._doors.lifecycle import ResourceLifecycle, front_door, report_many
 from sandboxres._engine.errors import CleanupError
+from sandboxres._engine.steps import Plan
 from sandboxres._kinds import Spec
 from sandboxres._kinds.bucket import BucketHandle, bucket_spec
 from sandboxres._kinds.queue import QueueHandle, queue_spec
@@ -38,6 +39,7 @@ else:
     SyncQueueHandle = QueueHandle
 
 H = TypeVar("H")
+T = TypeVar("T")
 
 
 def guard_target(target: Any) -> None:
@@ -89,6 +91,12 @@ class Ephemeral(Generic[H]):
 
         self.handle = self.lifecycle.handle(pool.client(self.lifecycle.service), make_resource)
         return self.handle
+
+    def _run(self, plan: Plan[T]) -> T:
+        """Run a further plan on the live resource with its driver (a pool's baseline and recycling)."""
+        if self._driver is None:
+            raise RuntimeError(f"{self.lifecycle.resource} is not created")
+        return self._driver.run(plan)
 
     def _delete_now(self) -> CleanupError | None:
         driver = self._driver

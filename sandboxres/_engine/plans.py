@@ -21,6 +21,7 @@ from sandboxres._engine.steps import Call, Plan, RetryPolicy
 TAG_MANAGED = "sandboxres:managed"
 TAG_RUN_ID = "sandboxres:run-id"
 TAG_CREATED = "sandboxres:created-at"
+TAG_POOLED = "sandboxres:pooled"  # set on the resources of a Pool, besides the three above
 DELETE_DEADLINE = 300.0
 
 

@@ -1,0 +1,115 @@
+"""The async pool (``sandboxres.aio.Pool``): the sync pool's engine, driven off the event loop.
+
+Creating, recycling and deleting run in the pool's threads (boto3), so no recycling logic is written twice and a
+pool outlives any one event loop (pytest-asyncio gives each test its own). Each holder gets a handle on aioboto3
+clients opened in its own loop for the block. Giving a resource back is shielded from cancellation: a cancelled
+holder's resource is discarded, never handed out dirty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from types import TracebackType
+from typing import Any
+
+from sandboxres._doors.cancellation import shielded
+from sandboxres._doors.pool import PoolEngine, _count, _spec
+from sandboxres._doors.pool_state import KindCounters, Pooled
+from sandboxres._kinds import Spec
+from sandboxres._kinds.base import RecycleLimits
+from sandboxres._kinds.bucket import bucket_spec
+from sandboxres._kinds.queue import queue_spec
+from sandboxres._kinds.table import table_spec
+from sandboxres._runtime.clients import shared_aio
+
+
+class Pool:
+    """The async twin of :class:`sandboxres.Pool`: ``async with Pool() as pool: async with pool.table("users") as
+    t: ...``, with handles on aioboto3 clients. Same names, options, shapes, recycling and guarantees."""
+
+    def __init__(self, *, limits: RecycleLimits | None = None, max_workers: int = 8) -> None:
+        self._engine = PoolEngine(limits, max_workers)
+
+    @property
+    def counters(self) -> dict[str, KindCounters]:
+        """Per kind: created, recycled, discarded, creation seconds and the provisioning time saved."""
+        return dict(self._engine.state.counters)
+
+    def table(self, label: str = "table", **options: Any) -> contextlib.AbstractAsyncContextManager[Any]:
+        """A clean table of this shape for the block (options of ``ephemeral_table``)."""
+        return self._lease(table_spec, "Pool.table", label, options)
+
+    def bucket(self, label: str = "bucket", **options: Any) -> contextlib.AbstractAsyncContextManager[Any]:
+        """A clean bucket of this shape for the block (options of ``ephemeral_bucket``)."""
+        return self._lease(bucket_spec, "Pool.bucket", label, options)
+
+    def queue(self, label: str = "queue", **options: Any) -> contextlib.AbstractAsyncContextManager[Any]:
+        """A clean queue of this shape for the block (options of ``ephemeral_queue``)."""
+        return self._lease(queue_spec, "Pool.queue", label, options)
+
+    def prepare_table(self, label: str = "table", count: int = 1, **options: Any) -> None:
+        """Create ``count`` tables of this shape in the background."""
+        self._engine.prepare(_spec(table_spec, "Pool.prepare_table", label, options), _count(count))
+
+    def prepare_bucket(self, label: str = "bucket", count: int = 1, **options: Any) -> None:
+        """Create ``count`` buckets of this shape in the background."""
+        self._engine.prepare(_spec(bucket_spec, "Pool.prepare_bucket", label, options), _count(count))
+
+    def prepare_queue(self, label: str = "queue", count: int = 1, **options: Any) -> None:
+        """Create ``count`` queues of this shape in the background."""
+        self._engine.prepare(_spec(queue_spec, "Pool.prepare_queue", label, options), _count(count))
+
+    @contextlib.asynccontextmanager
+    async def _lease(
+        self, factory: Callable[..., Spec], public: str, label: str, options: dict[str, Any]
+    ) -> AsyncIterator[Any]:
+        spec = _spec(factory, public, label, options)
+        acquiring = asyncio.ensure_future(asyncio.to_thread(self._engine.acquire, spec))
+        try:
+            pooled = await asyncio.shield(acquiring)
+        except asyncio.CancelledError:
+            acquiring.add_done_callback(self._discard_acquired)
+            raise
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                handle = await _handle(pooled, stack)
+                yield handle
+        except Exception:
+            await shielded(asyncio.to_thread(self._engine.give_back, pooled), propagating=True)
+            raise
+        except BaseException:  # cancelled, Ctrl-C: discarded at once
+            await shielded(asyncio.to_thread(self._engine.give_back, pooled, True), propagating=True)
+            raise
+        await shielded(asyncio.to_thread(self._engine.give_back, pooled), propagating=False)
+
+    def _discard_acquired(self, acquiring: asyncio.Future[Pooled]) -> None:
+        if not acquiring.cancelled() and acquiring.exception() is None:
+            self._engine.discard_later(acquiring.result())
+
+    async def close(self) -> None:
+        """Delete everything the pool holds."""
+        await asyncio.to_thread(self._engine.close)
+
+    async def __aenter__(self) -> Pool:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await shielded(asyncio.to_thread(self._engine.close, exc), propagating=exc is not None)
+
+
+async def _handle(pooled: Pooled, stack: contextlib.AsyncExitStack) -> Any:
+    """The handle of a pooled resource on aioboto3 clients of the running loop, open until ``stack`` closes."""
+    lifecycle = pooled.resource.lifecycle
+    target = lifecycle.target
+    client = await stack.enter_async_context(shared_aio(target, lifecycle.service))
+    made_by = lifecycle.resource_kind.resource
+    resource_object = None
+    if made_by is not None:
+        service, factory = made_by
+        resource = await stack.enter_async_context(shared_aio(target, service, resource=True))
+        resource_object = await getattr(resource, factory)(lifecycle.name)
+    return lifecycle.handle(client, lambda: resource_object)

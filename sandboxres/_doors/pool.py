@@ -1,0 +1,229 @@
+"""Pools: resources recycled between holders, so that isolation per test costs an emptying, not a creation.
+
+    with Pool() as pool:
+        pool.prepare_table("users", count=8, range_key="sk")    # created concurrently, in the background
+        with pool.table("users", range_key="sk") as t:          # a clean table of that shape: recycled, or new
+            t.table.put_item(Item={"pk": "a", "sk": "b"})
+        with pool.table("users", range_key="sk") as t:          # the same table again, emptied
+            ...
+
+When a holder's block ends, the kind's recycling plan empties the resource and proves it clean (see the
+``recycling`` module of each kind); a resource that cannot be proven clean cheaply is discarded (deleted in the
+background) and never handed out again. An interrupted block (Ctrl-C, SIGTERM, cancellation) discards at once.
+The pool deletes everything it holds when it closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from types import TracebackType
+from typing import Any
+
+from sandboxres._doors.lifecycle import report_many
+from sandboxres._doors.pool_state import KindCounters, Pooled, PoolState, Shape, shape_of
+from sandboxres._doors.sync import Ephemeral
+from sandboxres._engine.errors import CleanupError
+from sandboxres._engine.plans import TAG_POOLED
+from sandboxres._engine.validation import call_spec
+from sandboxres._kinds import Spec, kind_of
+from sandboxres._kinds.base import RecycleLimits
+from sandboxres._kinds.bucket import bucket_spec
+from sandboxres._kinds.queue import queue_spec
+from sandboxres._kinds.table import table_spec
+
+log = logging.getLogger("sandboxres")
+
+
+class PoolEngine:
+    """Creation, recycling and deletion of pooled resources with the sync driver (threads). The async pool drives
+    this same engine off its event loop."""
+
+    def __init__(self, limits: RecycleLimits | None = None, max_workers: int = 8) -> None:
+        self.limits = limits or RecycleLimits()
+        self.state = PoolState()
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sandboxres-pool")
+        self._discards: list[Future[CleanupError | None]] = []
+
+    def create(self, spec: Spec) -> Pooled:
+        """A new resource of ``spec``'s shape, tagged as pooled, with the baseline its recycling compares to."""
+        resource: Ephemeral[Any] = Ephemeral(spec)
+        resource.lifecycle.extra_tags[TAG_POOLED] = "true"
+        started = time.monotonic()
+        resource.create()
+        seconds = time.monotonic() - started
+        pooled = Pooled(resource, shape_of(spec))
+        try:
+            pooled.baseline = resource._run(kind_of(spec).baseline(resource.lifecycle.facts))
+        except BaseException as exc:
+            resource.lifecycle.report(exc, resource._delete_now())
+            raise
+
+        def counted(counters: KindCounters) -> None:
+            counters.created += 1
+            counters.creation_seconds += seconds
+
+        self.state.count(spec.kind, counted)
+        return pooled
+
+    def prepare(self, spec: Spec, count: int) -> None:
+        """Create ``count`` resources of ``spec``'s shape in the background."""
+        shape = shape_of(spec)
+        for _ in range(count):
+            future = self._executor.submit(self.create, spec)
+            self.state.preparing(shape, future)
+            future.add_done_callback(functools.partial(self._prepared, shape))
+
+    def _prepared(self, shape: Shape, future: Future[Pooled]) -> None:
+        if self.state.prepared(shape, future) and future.exception() is not None:
+            log.error("preparing a pooled %s failed: %s", shape[0], future.exception())
+
+    def acquire(self, spec: Spec) -> Pooled:
+        """An idle resource of ``spec``'s shape, else one being prepared, else a new one."""
+        if self.state.closed:
+            raise RuntimeError("the pool is closed")
+        found = self.state.take(shape_of(spec))
+        if isinstance(found, Future):
+            found = found.result()  # raises what its creation raised
+        pooled = found if found is not None else self.create(spec)
+        if pooled.holders:
+            self.state.count(spec.kind, _recycled)
+        pooled.holders += 1
+        return pooled
+
+    def give_back(self, pooled: Pooled, interrupted: bool = False) -> None:
+        """Recycle the resource for the next holder, or discard it: never hand it out dirty."""
+        spec = pooled.resource.lifecycle.spec
+        if interrupted or self.state.closed:
+            reason: str | None = "its holder was interrupted" if interrupted else "the pool is closed"
+        else:
+            reason = self._recycle(pooled)
+        if reason is None:
+            self.state.put(pooled)
+            return
+        log.info("discarding %s: %s", pooled.resource.lifecycle.resource, reason)
+        self.state.count(spec.kind, _discarded)
+        if interrupted or self.state.closed:  # now: no background work is left to wait for it
+            pooled.resource.lifecycle.report(None, pooled.resource._delete_now())
+        else:
+            self._discards.append(self._executor.submit(pooled.resource._delete_now))
+
+    def discard_later(self, pooled: Pooled) -> None:
+        """Discard a resource whose holder is gone before using it (a cancelled acquisition), in the background."""
+        self.state.count(pooled.resource.lifecycle.spec.kind, _discarded)
+        self._discards.append(self._executor.submit(pooled.resource._delete_now))
+
+    def _recycle(self, pooled: Pooled) -> str | None:
+        lifecycle = pooled.resource.lifecycle
+        plan = kind_of(lifecycle.spec).recycle(lifecycle.spec, lifecycle.facts, pooled.baseline, self.limits)
+        try:
+            reason: str | None = pooled.resource._run(plan)
+        except Exception as exc:  # the resource's state is unknown: discard it, and say why
+            log.warning("recycling %s failed (%s: %s): discarding it", lifecycle.resource, type(exc).__name__, exc)
+            return f"recycling failed ({type(exc).__name__})"
+        return reason
+
+    def close(self, primary: BaseException | None = None) -> None:
+        """Delete everything the pool holds (after the creations in progress); report every failure at once."""
+        idle, preparing = self.state.drain()
+        failures: list[CleanupError | None] = []
+        for future in preparing:
+            with contextlib.suppress(BaseException):  # a failed preparation cleaned up after itself
+                idle.append(future.result())
+        failures += list(self._executor.map(lambda pooled: pooled.resource._delete_now(), idle))
+        done, _ = wait(self._discards)
+        failures += [future.result() for future in done]
+        self._executor.shutdown(wait=True)
+        report_many(primary, failures)
+
+
+def _recycled(counters: KindCounters) -> None:
+    counters.recycled += 1
+
+
+def _discarded(counters: KindCounters) -> None:
+    counters.discarded += 1
+
+
+class Pool:
+    """Resources that recycle between holders: ``with Pool() as pool: with pool.table("users") as t: ...``.
+
+    ``table``/``bucket``/``queue(label, **options)`` take exactly the options of ``ephemeral_table``/...
+    and yield the same handles; ``prepare_table``/``prepare_bucket``/``prepare_queue(label, count=N, **options)``
+    create resources of that shape in the background. Resources are matched by label and options. When a block
+    ends its resource is emptied and proven clean for the next holder, or discarded (deleted) when that cannot be
+    proven cheaply. Closing the pool deletes everything it holds (``keep=True`` / ``SANDBOXRES_KEEP=1`` keep).
+    """
+
+    def __init__(self, *, limits: RecycleLimits | None = None, max_workers: int = 8) -> None:
+        self._engine = PoolEngine(limits, max_workers)
+
+    @property
+    def counters(self) -> dict[str, KindCounters]:
+        """Per kind: created, recycled, discarded, creation seconds and the provisioning time saved."""
+        return dict(self._engine.state.counters)
+
+    def table(self, label: str = "table", **options: Any) -> contextlib.AbstractContextManager[Any]:
+        """A clean table of this shape for the block (options of ``ephemeral_table``)."""
+        return self._lease(table_spec, "Pool.table", label, options)
+
+    def bucket(self, label: str = "bucket", **options: Any) -> contextlib.AbstractContextManager[Any]:
+        """A clean bucket of this shape for the block (options of ``ephemeral_bucket``)."""
+        return self._lease(bucket_spec, "Pool.bucket", label, options)
+
+    def queue(self, label: str = "queue", **options: Any) -> contextlib.AbstractContextManager[Any]:
+        """A clean queue of this shape for the block (options of ``ephemeral_queue``)."""
+        return self._lease(queue_spec, "Pool.queue", label, options)
+
+    def prepare_table(self, label: str = "table", count: int = 1, **options: Any) -> None:
+        """Create ``count`` tables of this shape in the background."""
+        self._engine.prepare(_spec(table_spec, "Pool.prepare_table", label, options), _count(count))
+
+    def prepare_bucket(self, label: str = "bucket", count: int = 1, **options: Any) -> None:
+        """Create ``count`` buckets of this shape in the background."""
+        self._engine.prepare(_spec(bucket_spec, "Pool.prepare_bucket", label, options), _count(count))
+
+    def prepare_queue(self, label: str = "queue", count: int = 1, **options: Any) -> None:
+        """Create ``count`` queues of this shape in the background."""
+        self._engine.prepare(_spec(queue_spec, "Pool.prepare_queue", label, options), _count(count))
+
+    @contextlib.contextmanager
+    def _lease(self, factory: Callable[..., Spec], public: str, label: str, options: dict[str, Any]) -> Iterator[Any]:
+        pooled = self._engine.acquire(_spec(factory, public, label, options))
+        try:
+            yield pooled.resource.handle
+        except Exception:
+            self._engine.give_back(pooled)
+            raise
+        except BaseException:  # Ctrl-C, SIGTERM: no time for recycling
+            self._engine.give_back(pooled, interrupted=True)
+            raise
+        self._engine.give_back(pooled)
+
+    def close(self) -> None:
+        """Delete everything the pool holds."""
+        self._engine.close()
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._engine.close(exc)
+
+
+def _spec(factory: Callable[..., Spec], public: str, label: str, options: dict[str, Any]) -> Spec:
+    return call_spec(factory, public, (label,), options)  # type: ignore[no-any-return]
+
+
+def _count(count: int) -> int:
+    from sandboxres._engine.errors import SpecError
+
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise SpecError(f"count must be a positive integer, got {count!r}")
+    return count
