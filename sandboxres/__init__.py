@@ -29,6 +29,7 @@ from sandboxres._engine.errors import (
     SpecError,
 )
 from sandboxres._engine.plans import TAG_CREATED, TAG_MANAGED, TAG_POOLED, TAG_RUN_ID
+from sandboxres._kinds.base import RecycleLimits
 from sandboxres._kinds.bucket import BUCKET_PREFIX, BucketHandle
 from sandboxres._kinds.queue import QUEUE_PREFIX, QueueHandle
 from sandboxres._kinds.table import TABLE_PREFIX, Index, TableHandle
@@ -99,6 +100,7 @@ __all__ = [
     "QueueHandle",
     "QuotaError",
     "ReadinessTimeoutError",
+    "RecycleLimits",
     "Redirect",
     "ResourceError",
     "SandboxresError",
