@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
 from types import TracebackType
 from typing import Any
 
@@ -66,9 +67,10 @@ class Pool:
         self, factory: Callable[..., Spec], public: str, label: str, options: dict[str, Any]
     ) -> AsyncIterator[Any]:
         spec = _spec(factory, public, label, options)
-        acquiring = asyncio.ensure_future(asyncio.to_thread(self._engine.acquire, spec))
+        # In the pool's threads, so that closing the pool waits for it (and for its discard, if cancelled)
+        acquiring = self._engine._executor.submit(self._engine.acquire, spec)
         try:
-            pooled = await asyncio.shield(acquiring)
+            pooled = await asyncio.shield(asyncio.wrap_future(acquiring))
         except asyncio.CancelledError:
             acquiring.add_done_callback(self._discard_acquired)
             raise
@@ -84,9 +86,12 @@ class Pool:
             raise
         await shielded(asyncio.to_thread(self._engine.give_back, pooled), propagating=False)
 
-    def _discard_acquired(self, acquiring: asyncio.Future[Pooled]) -> None:
+    def _discard_acquired(self, acquiring: Future[Pooled]) -> None:
         if not acquiring.cancelled() and acquiring.exception() is None:
-            self._engine.discard_later(acquiring.result())
+            if self._engine.state.closed:  # the closing pool waits for this thread: delete now
+                self._engine.give_back(acquiring.result(), interrupted=True)
+            else:
+                self._engine.discard_later(acquiring.result())
 
     async def close(self) -> None:
         """Delete everything the pool holds."""
