@@ -182,4 +182,6 @@ async def client(service: str, **overrides: Any) -> AsyncIterator[Any]:
     kwargs = merged_client_kwargs(target, service, dict(overrides))
     async with aio_session(target).client(service, **kwargs) as made:
         yield made
+
+
 Pool.__module__ = __name__  # where users import it from
