@@ -20,6 +20,10 @@ it is an emulator, embedded or external). Options: ``--sandboxres-target`` and `
 ``keep=`` of one factory call > command line > environment (``SANDBOXRES_TARGET`` or an endpoint variable,
 ``SANDBOXRES_KEEP``, also from ``SANDBOXRES_ENV_FILE``) > ini.
 
+Pool: ``--sandboxres-pool`` (``SANDBOXRES_POOL=1``, ini ``sandboxres_pool = true``) makes the function-scoped
+factory fixtures draw from one session pool (one per xdist worker) and recycle at teardown; each shape's demand is
+recorded in pytest's cache and pre-provisioned at the start of the next run (``_doors.pytest_pool``).
+
 pytest-xdist: names carry the worker id (``test_users_gw0_<unique>``), each worker's run id is the session's run id
 plus ``-gw<N>``, and each worker is a process with its own embedded emulator on its own free port. The terminal
 summary adds up what every worker created, deleted, kept and left behind.
@@ -82,7 +86,10 @@ __all__ = [
     "table_fixture",
 ]
 
-pytest_plugins = ["sandboxres._doors.redirect_plugin"]  # the session-wide redirect and the sandboxres_redirect fixture
+pytest_plugins = [
+    "sandboxres._doors.redirect_plugin",  # the session-wide redirect and the sandboxres_redirect fixture
+    "sandboxres._doors.pytest_pool",  # --sandboxres-pool: the session pool, its demand, pre-provisioning
+]
 
 _SESSION_ENDING = (GuardError, ConfigurationError)
 _STOP = pytest.StashKey[str]()

@@ -30,8 +30,10 @@ class Pool:
     """The async twin of :class:`sandboxres.Pool`: ``async with Pool() as pool: async with pool.table("users") as
     t: ...``, with handles on aioboto3 clients. Same names, options, shapes, recycling and guarantees."""
 
-    def __init__(self, *, limits: RecycleLimits | None = None, max_workers: int = 8) -> None:
-        self._engine = PoolEngine(limits, max_workers)
+    def __init__(
+        self, *, limits: RecycleLimits | None = None, max_workers: int = 8, _engine: PoolEngine | None = None
+    ) -> None:
+        self._engine = _engine or PoolEngine(limits, max_workers)  # _engine: shared with a sync Pool (pytest plugin)
 
     @property
     def counters(self) -> dict[str, KindCounters]:

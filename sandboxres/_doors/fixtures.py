@@ -9,6 +9,8 @@ their own scopes, assigned to a name in a conftest::
     users = table_fixture("users", scope="module", range_key="sk")  # users -> TableHandle
 
 A factory fixture deletes everything it made when its scope ends; a single-resource fixture deletes its resource.
+With ``--sandboxres-pool``, function-scoped factory fixtures draw from the session pool instead and give their
+resources back (recycled) when the test ends.
 Async twins (``async_table_factory``...) need pytest-asyncio and hand out handles with aioboto3 clients.
 """
 
@@ -22,6 +24,7 @@ import pytest
 
 from sandboxres import aio
 from sandboxres._doors import sync
+from sandboxres._doors.pytest_pool import session_pool
 from sandboxres._engine.errors import SpecError
 from sandboxres._engine.validation import call_spec
 from sandboxres._kinds import KINDS
@@ -66,10 +69,13 @@ def _factory(kind: Kind, scope: Scope, name: str | None) -> Any:
     _check_scope(scope)
     door = _SYNC[kind]
 
-    def factory_fixture() -> Iterator[Factory]:
+    def factory_fixture(request: pytest.FixtureRequest) -> Iterator[Factory]:
+        pool = session_pool(request.config) if scope == "function" else None
         with contextlib.ExitStack() as stack:
 
             def make(*args: Any, **options: Any) -> Any:
+                if pool is not None:  # --sandboxres-pool: drawn from the session pool, recycled at teardown
+                    return stack.enter_context(pool.lease(kind, args, options))
                 return stack.enter_context(door(*args, **options))
 
             yield make
@@ -85,10 +91,13 @@ def _async_factory(kind: Kind, scope: Scope, loop_scope: Scope | None, name: str
     _check_scope(scope)
     door = _ASYNC[kind]
 
-    async def async_factory_fixture() -> AsyncIterator[AsyncFactory]:
+    async def async_factory_fixture(request: pytest.FixtureRequest) -> AsyncIterator[AsyncFactory]:
+        pool = session_pool(request.config) if scope == "function" else None
         async with contextlib.AsyncExitStack() as stack:
 
             async def make(*args: Any, **options: Any) -> Any:
+                if pool is not None:
+                    return await stack.enter_async_context(pool.async_lease(kind, args, options))
                 return await stack.enter_async_context(door(*args, **options))
 
             yield make

@@ -1,6 +1,6 @@
 """The pytest plugin's terminal summary: the target (no credentials), what the run created, deleted, kept and left
-behind, added up over every xdist worker, and the time spent waiting for readiness. The hook is registered by
-:mod:`sandboxres.pytest_plugin`.
+behind, added up over every xdist worker, the time spent waiting for readiness and, with ``--sandboxres-pool``, the
+pool's counters per kind. The hook is registered by :mod:`sandboxres.pytest_plugin`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from sandboxres._doors.pytest_options import SESSION, Session
+from sandboxres._doors.pytest_pool import summary_lines as pool_summary_lines
 from sandboxres._engine.errors import SandboxresError
 from sandboxres._runtime.clients import describe_target
 from sandboxres._runtime.target import Target
@@ -63,6 +64,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         f"{len(left)} left behind"
     )
     write(f"waiting for readiness: {totals['ready_wait_seconds']:.2f} s")
+    for line in pool_summary_lines(config):
+        write(line)
     if totals["kept"] and embedded:
         write(
             "kept on purpose (keep=True, --sandboxres-keep or SANDBOXRES_KEEP): kept resources live only as long as "
