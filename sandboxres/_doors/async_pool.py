@@ -30,10 +30,15 @@ class Pool:
     """The async twin of :class:`sandboxres.Pool`: ``async with Pool() as pool: async with pool.table("users") as
     t: ...``, with handles on aioboto3 clients. Same names, options, shapes, recycling and guarantees."""
 
-    def __init__(
-        self, *, limits: RecycleLimits | None = None, max_workers: int = 8, _engine: PoolEngine | None = None
-    ) -> None:
-        self._engine = _engine or PoolEngine(limits, max_workers)  # _engine: shared with a sync Pool (pytest plugin)
+    def __init__(self, *, limits: RecycleLimits | None = None, max_workers: int = 8) -> None:
+        self._engine = PoolEngine(limits, max_workers)
+
+    @classmethod
+    def _sharing(cls, engine: PoolEngine) -> Pool:
+        """An async pool on the engine of a sync one (the pytest plugin's session pool): the same resources."""
+        pool = cls.__new__(cls)
+        pool._engine = engine
+        return pool
 
     @property
     def counters(self) -> dict[str, KindCounters]:

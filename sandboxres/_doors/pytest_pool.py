@@ -115,7 +115,7 @@ class SessionPool:
     def pools(self) -> tuple[Pool, AsyncPool]:
         if self._sync is None or self._async is None:
             self._sync = Pool()
-            self._async = AsyncPool(_engine=self._sync._engine)  # one engine: resources shared by both
+            self._async = AsyncPool._sharing(self._sync._engine)  # one engine: resources shared by both
         return self._sync, self._async
 
     @contextlib.contextmanager
