@@ -16,17 +16,14 @@ from types import TracebackType
 from typing import Any
 
 from sandboxres._doors.cancellation import shielded
-from sandboxres._doors.pool import PoolEngine, _count, _spec
-from sandboxres._doors.pool_state import KindCounters, Pooled
+from sandboxres._doors.pool import PoolDoor, PoolEngine, _spec
+from sandboxres._doors.pool_state import Pooled
 from sandboxres._kinds import Spec
 from sandboxres._kinds.base import RecycleLimits
-from sandboxres._kinds.bucket import bucket_spec
-from sandboxres._kinds.queue import queue_spec
-from sandboxres._kinds.table import table_spec
 from sandboxres._runtime.clients import shared_aio
 
 
-class Pool:
+class Pool(PoolDoor[contextlib.AbstractAsyncContextManager[Any]]):
     """The async twin of :class:`sandboxres.Pool`: ``async with Pool() as pool: async with pool.table("users") as
     t: ...``, with handles on aioboto3 clients. Same names, options, shapes, recycling and guarantees."""
 
@@ -39,35 +36,6 @@ class Pool:
         pool = cls.__new__(cls)
         pool._engine = engine
         return pool
-
-    @property
-    def counters(self) -> dict[str, KindCounters]:
-        """Per kind: created, recycled, discarded, creation seconds and the provisioning time saved."""
-        return dict(self._engine.state.counters)
-
-    def table(self, label: str = "table", **options: Any) -> contextlib.AbstractAsyncContextManager[Any]:
-        """A clean table of this shape for the block (options of ``ephemeral_table``)."""
-        return self._lease(table_spec, "Pool.table", label, options)
-
-    def bucket(self, label: str = "bucket", **options: Any) -> contextlib.AbstractAsyncContextManager[Any]:
-        """A clean bucket of this shape for the block (options of ``ephemeral_bucket``)."""
-        return self._lease(bucket_spec, "Pool.bucket", label, options)
-
-    def queue(self, label: str = "queue", **options: Any) -> contextlib.AbstractAsyncContextManager[Any]:
-        """A clean queue of this shape for the block (options of ``ephemeral_queue``)."""
-        return self._lease(queue_spec, "Pool.queue", label, options)
-
-    def prepare_table(self, label: str = "table", count: int = 1, **options: Any) -> None:
-        """Create ``count`` tables of this shape in the background."""
-        self._engine.prepare(_spec(table_spec, "Pool.prepare_table", label, options), _count(count))
-
-    def prepare_bucket(self, label: str = "bucket", count: int = 1, **options: Any) -> None:
-        """Create ``count`` buckets of this shape in the background."""
-        self._engine.prepare(_spec(bucket_spec, "Pool.prepare_bucket", label, options), _count(count))
-
-    def prepare_queue(self, label: str = "queue", count: int = 1, **options: Any) -> None:
-        """Create ``count`` queues of this shape in the background."""
-        self._engine.prepare(_spec(queue_spec, "Pool.prepare_queue", label, options), _count(count))
 
     @contextlib.asynccontextmanager
     async def _lease(

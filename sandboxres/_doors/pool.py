@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sandboxres._doors.lifecycle import report_many
 from sandboxres._doors.pool_state import KindCounters, Pooled, PoolState, Shape, shape_of
@@ -149,33 +149,32 @@ def _discarded(counters: KindCounters) -> None:
     counters.discarded += 1
 
 
-class Pool:
-    """Resources that recycle between holders: ``with Pool() as pool: with pool.table("users") as t: ...``.
+LeaseT = TypeVar("LeaseT")
 
-    ``table``/``bucket``/``queue(label, **options)`` take exactly the options of ``ephemeral_table``/...
-    and yield the same handles; ``prepare_table``/``prepare_bucket``/``prepare_queue(label, count=N, **options)``
-    create resources of that shape in the background. Resources are matched by label and options. When a block
-    ends its resource is emptied and proven clean for the next holder, or discarded (deleted) when that cannot be
-    proven cheaply. Closing the pool deletes everything it holds (``keep=True`` / ``SANDBOXRES_KEEP=1`` keep).
-    """
 
-    def __init__(self, *, limits: RecycleLimits | None = None, max_workers: int = 8) -> None:
-        self._engine = PoolEngine(limits, max_workers)
+class PoolDoor(Generic[LeaseT]):
+    """What both pools offer, written once: a lease per kind (a context manager, sync or async) and the
+    preparations. Each pool supplies ``_engine`` and ``_lease``."""
+
+    _engine: PoolEngine
+
+    def _lease(self, factory: Callable[..., Spec], public: str, label: str, options: dict[str, Any]) -> LeaseT:
+        raise NotImplementedError
 
     @property
     def counters(self) -> dict[str, KindCounters]:
         """Per kind: created, recycled, discarded, creation seconds and the provisioning time saved."""
         return dict(self._engine.state.counters)
 
-    def table(self, label: str = "table", **options: Any) -> contextlib.AbstractContextManager[Any]:
+    def table(self, label: str = "table", **options: Any) -> LeaseT:
         """A clean table of this shape for the block (options of ``ephemeral_table``)."""
         return self._lease(table_spec, "Pool.table", label, options)
 
-    def bucket(self, label: str = "bucket", **options: Any) -> contextlib.AbstractContextManager[Any]:
+    def bucket(self, label: str = "bucket", **options: Any) -> LeaseT:
         """A clean bucket of this shape for the block (options of ``ephemeral_bucket``)."""
         return self._lease(bucket_spec, "Pool.bucket", label, options)
 
-    def queue(self, label: str = "queue", **options: Any) -> contextlib.AbstractContextManager[Any]:
+    def queue(self, label: str = "queue", **options: Any) -> LeaseT:
         """A clean queue of this shape for the block (options of ``ephemeral_queue``)."""
         return self._lease(queue_spec, "Pool.queue", label, options)
 
@@ -190,6 +189,20 @@ class Pool:
     def prepare_queue(self, label: str = "queue", count: int = 1, **options: Any) -> None:
         """Create ``count`` queues of this shape in the background."""
         self._engine.prepare(_spec(queue_spec, "Pool.prepare_queue", label, options), _count(count))
+
+
+class Pool(PoolDoor[contextlib.AbstractContextManager[Any]]):
+    """Resources that recycle between holders: ``with Pool() as pool: with pool.table("users") as t: ...``.
+
+    ``table``/``bucket``/``queue(label, **options)`` take exactly the options of ``ephemeral_table``/...
+    and yield the same handles; ``prepare_table``/``prepare_bucket``/``prepare_queue(label, count=N, **options)``
+    create resources of that shape in the background. Resources are matched by label and options. When a block
+    ends its resource is emptied and proven clean for the next holder, or discarded (deleted) when that cannot be
+    proven cheaply. Closing the pool deletes everything it holds (``keep=True`` / ``SANDBOXRES_KEEP=1`` keep).
+    """
+
+    def __init__(self, *, limits: RecycleLimits | None = None, max_workers: int = 8) -> None:
+        self._engine = PoolEngine(limits, max_workers)
 
     @contextlib.contextmanager
     def _lease(self, factory: Callable[..., Spec], public: str, label: str, options: dict[str, Any]) -> Iterator[Any]:

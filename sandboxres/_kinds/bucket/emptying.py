@@ -3,6 +3,7 @@ upload, across all pages, in batches of 1,000 keys."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -39,12 +40,17 @@ def _delete_keys(name: str, keys: list[dict[str, str]], policy: RetryPolicy) -> 
                 raise CleanupError(label_of("bucket", name), [RuntimeError(f"objects not deletable: {details}")])
 
 
-def _listing(
-    name: str, operation: str, markers: tuple[tuple[str, str], ...], policy: RetryPolicy
+def listing_pages(
+    name: str,
+    operation: str,
+    markers: tuple[tuple[str, str], ...],
+    policy: RetryPolicy,
+    enough: Callable[[list[dict[str, Any]]], bool] = lambda pages: False,
 ) -> Plan[list[dict[str, Any]]]:
-    """All pages of a listing; returns [] where the emulator does not implement the operation. A page that says it
-    is truncated but gives no marker to go on from ends the listing (asking again would return the same first
-    page forever); what it missed is found by the next round of emptying."""
+    """The pages of a listing, until the last one or until ``enough(pages)``; [] where the emulator does not
+    implement the operation. A page that says it is truncated but gives no marker to go on from ends the listing
+    (asking again would return the same first page forever); what it missed is found by the next round of
+    emptying, or fails a recycling's proof."""
     pages: list[dict[str, Any]] = []
     params: dict[str, Any] = {"Bucket": name}
     while True:
@@ -55,20 +61,16 @@ def _listing(
                 return pages
             raise
         pages.append(page)
-        if not page.get("IsTruncated"):
+        following = {request: page[answer] for answer, request in markers if page.get(answer)}
+        if enough(pages) or not page.get("IsTruncated") or not following:
             return pages
-        params = {"Bucket": name}
-        for out_key, in_key in markers:
-            if page.get(out_key):
-                params[in_key] = page[out_key]
-        if len(params) == 1:
-            return pages
+        params = {"Bucket": name, **following}
 
 
 def empty_bucket(name: str, timeout: float = DELETE_DEADLINE) -> Plan[None]:
     """Remove every object version, delete marker and open multipart upload, across all pages."""
     policy = _EMPTY.cut_to(timeout)
-    version_pages = yield from _listing(name, "list_object_versions", _VERSION_MARKERS, policy)
+    version_pages = yield from listing_pages(name, "list_object_versions", _VERSION_MARKERS, policy)
     for page in version_pages:
         keys = [
             {"Key": v["Key"], "VersionId": v["VersionId"]}
@@ -76,10 +78,10 @@ def empty_bucket(name: str, timeout: float = DELETE_DEADLINE) -> Plan[None]:
         ]
         yield from _delete_keys(name, keys, policy)
     # Emulators without versioning answer the versions listing with nothing: list the plain objects too.
-    object_pages = yield from _listing(name, "list_objects_v2", _OBJECT_MARKERS, policy)
+    object_pages = yield from listing_pages(name, "list_objects_v2", _OBJECT_MARKERS, policy)
     for page in object_pages:
         yield from _delete_keys(name, [{"Key": o["Key"]} for o in page.get("Contents", [])], policy)
-    upload_pages = yield from _listing(name, "list_multipart_uploads", _UPLOAD_MARKERS, policy)
+    upload_pages = yield from listing_pages(name, "list_multipart_uploads", _UPLOAD_MARKERS, policy)
     for page in upload_pages:
         for upload in page.get("Uploads", []):
             try:

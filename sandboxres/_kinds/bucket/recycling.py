@@ -23,7 +23,7 @@ from sandboxres._engine.classify import error_code
 from sandboxres._engine.errors import CleanupError
 from sandboxres._engine.steps import Call, Plan, RetryPolicy
 from sandboxres._kinds.base import RecycleLimits, tag_dict
-from sandboxres._kinds.bucket.emptying import NOT_SUPPORTED, empty_bucket
+from sandboxres._kinds.bucket.emptying import NOT_SUPPORTED, empty_bucket, listing_pages
 from sandboxres._kinds.bucket.plans import BucketFacts
 from sandboxres._kinds.bucket.spec import BucketSpec
 
@@ -112,22 +112,13 @@ def read_bucket_baseline(facts: BucketFacts) -> Plan[dict[str, Any]]:
 def _count(name: str, operation: str, entries: tuple[str, ...], markers: tuple[tuple[str, str], ...],
            limit: int, policy: RetryPolicy) -> Plan[int]:  # fmt: skip
     """How many entries the listing shows, page after page, stopping as soon as there are more than ``limit``;
-    0 where the endpoint lacks the listing (the emptying skips it too). A page saying it is truncated without a
-    marker ends the count as it ends the emptying; what both missed fails the proof."""
-    counted = 0
-    params: dict[str, Any] = {"Bucket": name}
-    while True:
-        try:
-            page = yield Call("s3", operation, params, policy)
-        except ClientError as exc:
-            if error_code(exc) in NOT_SUPPORTED:
-                return counted
-            raise
-        counted += sum(len(page.get(entry) or []) for entry in entries)
-        following = {request: page[answer] for answer, request in markers if page.get(answer)}
-        if counted > limit or not page.get("IsTruncated") or not following:
-            return counted
-        params = {"Bucket": name, **following}
+    0 where the endpoint lacks the listing (the emptying skips it too)."""
+
+    def shown(pages: list[dict[str, Any]]) -> int:
+        return sum(len(page.get(entry) or []) for page in pages for entry in entries)
+
+    pages = yield from listing_pages(name, operation, markers, policy, enough=lambda pages: shown(pages) > limit)
+    return shown(pages)
 
 
 def _changed(name: str, baseline: Mapping[str, Any], policy: RetryPolicy) -> Plan[str | None]:
