@@ -247,3 +247,37 @@ def test_a_failed_deletion_is_reported_when_the_pool_closes(
     for lifecycle in _registry.live():  # deleted by hand: the exit cleanup has nothing left to do
         if lifecycle.name == t.name:
             _registry.unregister(lifecycle)
+
+
+@pytest.mark.parametrize("finished_before_close", [True, False])
+def test_a_failed_preparation_that_left_a_resource_is_reported_when_the_pool_closes(
+    monkeypatch: pytest.MonkeyPatch, finished_before_close: bool
+) -> None:
+    """A creation that failed and could not delete what it made carries a CleanupError: the pool reports it at close,
+    whether the preparation ended before the close or during it (never swallowed)."""
+    from sandboxres._doors.pool import PoolEngine
+    from sandboxres._engine.errors import attach_cleanup_failure
+
+    left = CleanupError("table test_left_0123456789abcdef", [RuntimeError("DeleteTable denied")])
+    release = threading.Event()
+
+    def failing_create(self: PoolEngine, spec: Any) -> Any:
+        if not finished_before_close:
+            release.wait(5.0)
+        error = RuntimeError("CreateTable failed")
+        attach_cleanup_failure(error, left)
+        raise error
+
+    monkeypatch.setattr(PoolEngine, "create", failing_create)
+    pool = sandboxres.Pool()
+    pool.prepare_table("left")
+    if finished_before_close:  # wait (at most 5 s) until the preparation's done-callback has recorded it
+        for _ in range(500):
+            if pool._engine._left_by_preparations:
+                break
+            threading.Event().wait(0.01)
+    else:
+        threading.Timer(0.2, release.set).start()
+    with pytest.raises(CleanupError) as raised:
+        pool.close()
+    assert raised.value is left

@@ -48,6 +48,7 @@ class PoolEngine:
         self.state = PoolState()
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sandboxres-pool")
         self._discards: list[Future[CleanupError | None]] = []
+        self._left_by_preparations: list[CleanupError] = []  # what failed preparations could not delete
 
     def create(self, spec: Spec) -> Pooled:
         """A new resource of ``spec``'s shape, tagged as pooled, with the baseline its recycling compares to."""
@@ -81,6 +82,7 @@ class PoolEngine:
     def _prepared(self, shape: Shape, future: Future[Pooled]) -> None:
         if self.state.prepared(shape, future) and future.exception() is not None:
             log.error("preparing a pooled %s failed: %s", shape[0], future.exception())
+            self._left_by_preparations += _cleanup_errors(future.exception())
 
     def acquire(self, spec: Spec) -> Pooled:
         """An idle resource of ``spec``'s shape, else one being prepared, else a new one."""
@@ -130,15 +132,22 @@ class PoolEngine:
     def close(self, primary: BaseException | None = None) -> None:
         """Delete everything the pool holds (after the creations in progress); report every failure at once."""
         idle, preparing = self.state.drain()
-        failures: list[CleanupError | None] = []
+        failures: list[CleanupError | None] = list(self._left_by_preparations)
         for future in preparing:
-            with contextlib.suppress(BaseException):  # a failed preparation cleaned up after itself
+            try:
                 idle.append(future.result())
+            except BaseException as exc:  # its creation cleaned up after itself; what it could not delete is reported
+                failures += _cleanup_errors(exc)
         failures += list(self._executor.map(lambda pooled: pooled.resource._delete_now(), idle))
         done, _ = wait(self._discards)
         failures += [future.result() for future in done]
         self._executor.shutdown(wait=True)
         report_many(primary, failures)
+
+
+def _cleanup_errors(exc: BaseException | None) -> list[CleanupError]:
+    """The cleanup failures attached to a failed creation (its resource could not be deleted)."""
+    return list(getattr(exc, "sandboxres_cleanup_errors", []))
 
 
 def _recycled(counters: KindCounters) -> None:
