@@ -43,7 +43,7 @@ class Pool(PoolDoor[contextlib.AbstractAsyncContextManager[Any]]):
     ) -> AsyncIterator[Any]:
         spec = _spec(factory, public, label, options)
         # In the pool's threads, so that closing the pool waits for it (and for its discard, if cancelled)
-        acquiring = self._engine._executor.submit(self._engine.acquire, spec)
+        acquiring = self._engine._acquirers.submit(self._engine.acquire, spec)
         try:
             pooled = await asyncio.shield(asyncio.wrap_future(acquiring))
         except asyncio.CancelledError:

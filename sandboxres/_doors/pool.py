@@ -16,8 +16,8 @@ The pool deletes everything it holds when it closes.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from sandboxres._doors.lifecycle import report_many
-from sandboxres._doors.pool_state import KindCounters, Pooled, PoolState, Shape, shape_of
+from sandboxres._doors.pool_state import Coming, KindCounters, Pooled, PoolState, Shape, shape_of
 from sandboxres._doors.sync import Ephemeral
 from sandboxres._engine.errors import CleanupError
 from sandboxres._engine.plans import TAG_POOLED
@@ -41,12 +41,21 @@ log = logging.getLogger("sandboxres")
 
 class PoolEngine:
     """Creation, recycling and deletion of pooled resources with the sync driver (threads). The async pool drives
-    this same engine off its event loop."""
+    this same engine off its event loop.
+
+    A holder's resource is recycled in the background: giving it back returns at once, and the resource joins the
+    idle ones when its recycling proves it clean (or is discarded). A caller asking for that shape meanwhile waits
+    for the recycling or creates anew, whichever the measured costs say is sooner (see ``PoolState``).
+    """
 
     def __init__(self, limits: RecycleLimits | None = None, max_workers: int = 8) -> None:
         self.limits = limits or RecycleLimits()
         self.state = PoolState()
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sandboxres-pool")
+        # Async holders wait for their resource here, never in the threads that create and recycle it
+        self._acquirers = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sandboxres-pool-acquire")
+        self._closing = threading.Event()  # ends the recyclings in progress when the pool closes
+        self._recyclings: list[Future[Pooled | None]] = []
         self._discards: list[Future[CleanupError | None]] = []
         self._left_by_preparations: list[CleanupError] = []  # what failed preparations could not delete
 
@@ -56,13 +65,14 @@ class PoolEngine:
         resource.lifecycle.extra_tags[TAG_POOLED] = "true"
         started = time.monotonic()
         resource.create()
-        seconds = time.monotonic() - started
         pooled = Pooled(resource, shape_of(spec))
         try:
             pooled.baseline = resource._run(kind_of(spec).baseline(resource.lifecycle.facts))
         except BaseException as exc:
             resource.lifecycle.report(exc, resource._delete_now())
             raise
+        seconds = time.monotonic() - started
+        self.state.measured(pooled.shape, False, seconds)
 
         def counted(counters: KindCounters) -> None:
             counters.created += 1
@@ -75,74 +85,118 @@ class PoolEngine:
         """Create ``count`` resources of ``spec``'s shape in the background."""
         shape = shape_of(spec)
         for _ in range(count):
-            future = self._executor.submit(self.create, spec)
-            self.state.preparing(shape, future)
-            future.add_done_callback(functools.partial(self._prepared, shape))
+            self._expect(shape, self._executor.submit(self.create, spec), recycling=False)
 
-    def _prepared(self, shape: Shape, future: Future[Pooled]) -> None:
-        if self.state.prepared(shape, future) and future.exception() is not None:
-            log.error("preparing a pooled %s failed: %s", shape[0], future.exception())
-            self._left_by_preparations += _cleanup_errors(future.exception())
+    def _expect(self, shape: Shape, future: Future[Any], recycling: bool, estimate: float = 0.0) -> None:
+        coming = Coming(future, recycling, time.monotonic(), estimate)
+        self.state.expect(shape, coming)
+        future.add_done_callback(lambda _: self._arrived(shape, coming))
+
+    def _arrived(self, shape: Shape, coming: Coming) -> None:
+        if self.state.arrived(shape, coming) and coming.future.exception() is not None:
+            log.error("preparing a pooled %s failed: %s", shape[0], coming.future.exception())
+            self._left_by_preparations += _cleanup_errors(coming.future.exception())
 
     def acquire(self, spec: Spec) -> Pooled:
-        """An idle resource of ``spec``'s shape, else one being prepared, else a new one."""
-        if self.state.closed:
-            raise RuntimeError("the pool is closed")
-        found = self.state.take(shape_of(spec))
-        if isinstance(found, Future):
-            found = found.result()  # raises what its creation raised
-        pooled = found if found is not None else self.create(spec)
+        """An idle resource of ``spec``'s shape, else one on its way if that is sooner, else a new one."""
+        shape = shape_of(spec)
+        while True:
+            if self.state.closed:
+                raise RuntimeError("the pool is closed")
+            found = self.state.take(shape)
+            if found is None:
+                pooled = self.create(spec)
+                break
+            if isinstance(found, Pooled):
+                pooled = found
+                break
+            arrived = found.future.result()  # raises what a creation raised; None: the recycling discarded it
+            if arrived is not None and self.state.closed:  # it arrived after the pool closed: nobody else has it
+                self._discard(arrived, "the pool is closed", now=True)
+                raise RuntimeError("the pool is closed")
+            if arrived is not None:
+                pooled = arrived
+                break
         if pooled.holders:
             self.state.count(spec.kind, _recycled)
         pooled.holders += 1
         return pooled
 
     def give_back(self, pooled: Pooled, interrupted: bool = False) -> None:
-        """Recycle the resource for the next holder, or discard it: never hand it out dirty."""
-        spec = pooled.resource.lifecycle.spec
-        if interrupted or self.state.closed:
-            reason: str | None = "its holder was interrupted" if interrupted else "the pool is closed"
-        else:
-            reason = self._recycle(pooled)
-        if reason is None:
-            self.state.put(pooled)
-            return
+        """Recycle the resource for the next holder in the background, or discard it (at once when its holder was
+        interrupted or the pool is closed): never hand it out dirty."""
+        if not interrupted and not self.state.closed:
+            lifecycle = pooled.resource.lifecycle
+            estimate = kind_of(lifecycle.spec).recycle_estimate(lifecycle.spec, self.limits)
+            with contextlib.suppress(RuntimeError):  # the executor is shut down: the pool closed meanwhile
+                future = self._executor.submit(self._recycle, pooled)
+                self._recyclings.append(future)
+                self._expect(pooled.shape, future, recycling=True, estimate=estimate)
+                return
+        self._discard(pooled, "its holder was interrupted" if interrupted else "the pool is closed", now=True)
+
+    def discard_later(self, pooled: Pooled) -> None:
+        """Discard a resource whose holder is gone before using it (a cancelled acquisition), in the background."""
+        self._discard(pooled, "its acquisition was cancelled")
+
+    def _discard(self, pooled: Pooled, reason: str, now: bool = False) -> None:
         log.info("discarding %s: %s", pooled.resource.lifecycle.resource, reason)
-        self.state.count(spec.kind, _discarded)
-        if interrupted or self.state.closed:  # now: no background work is left to wait for it
+        self.state.count(pooled.resource.lifecycle.spec.kind, _discarded)
+        if now:
             pooled.resource.lifecycle.report(None, pooled.resource._delete_now())
         else:
             self._discards.append(self._executor.submit(pooled.resource._delete_now))
 
-    def discard_later(self, pooled: Pooled) -> None:
-        """Discard a resource whose holder is gone before using it (a cancelled acquisition), in the background."""
-        self.state.count(pooled.resource.lifecycle.spec.kind, _discarded)
-        self._discards.append(self._executor.submit(pooled.resource._delete_now))
-
-    def _recycle(self, pooled: Pooled) -> str | None:
+    def _recycle(self, pooled: Pooled) -> Pooled | None:
+        """The resource proven clean, or None when discarded (its deletion runs in the background)."""
         lifecycle = pooled.resource.lifecycle
         plan = kind_of(lifecycle.spec).recycle(lifecycle.spec, lifecycle.facts, pooled.baseline, self.limits)
+        started = time.monotonic()
         try:
-            reason: str | None = pooled.resource._run(plan)
+            reason: str | None = pooled.resource._run(plan, stop=self._closing)
         except Exception as exc:  # the resource's state is unknown: discard it, and say why
-            log.warning("recycling %s failed (%s: %s): discarding it", lifecycle.resource, type(exc).__name__, exc)
-            return f"recycling failed ({type(exc).__name__})"
-        return reason
+            if not self._closing.is_set():
+                log.warning("recycling %s failed (%s: %s): discarding it", lifecycle.resource, type(exc).__name__, exc)
+            reason = f"recycling failed ({type(exc).__name__})"
+        if self._closing.is_set():  # stopped early: whatever it concluded, the pool deletes the resource
+            return pooled
+        self.state.measured(pooled.shape, True, time.monotonic() - started)
+        if reason is None:
+            return pooled
+        self._discard(pooled, reason)
+        return None
+
+    def settle(self) -> None:
+        """Wait until every recycling and discard in progress has ended (the idle resources are then all there
+        are)."""
+        while True:
+            futures: list[Future[Any]] = [*self._recyclings, *self._discards]
+            pending = [f for f in futures if not f.done()]
+            if not pending:
+                return
+            wait(pending)
 
     def close(self, primary: BaseException | None = None) -> None:
-        """Delete everything the pool holds (after the creations in progress); report every failure at once."""
-        idle, preparing = self.state.drain()
-        failures: list[CleanupError | None] = list(self._left_by_preparations)
-        for future in preparing:
+        """Delete everything the pool holds (after the creations in progress; recyclings in progress are
+        stopped); report every failure at once."""
+        idle, coming = self.state.drain()
+        self._closing.set()
+        self._acquirers.shutdown(wait=True)
+        failures: list[CleanupError | None] = []
+        for each in coming:
             try:
-                idle.append(future.result())
+                arrived = each.future.result()
             except BaseException as exc:  # its creation cleaned up after itself; what it could not delete is reported
                 failures += _cleanup_errors(exc)
+                continue
+            if arrived is not None:
+                idle.append(arrived)
+        wait(self._recyclings)  # claimed ones too: a discard is submitted before its recycling ends
         failures += list(self._executor.map(lambda pooled: pooled.resource._delete_now(), idle))
         done, _ = wait(self._discards)
         failures += [future.result() for future in done]
         self._executor.shutdown(wait=True)
-        report_many(primary, failures)
+        report_many(primary, [*self._left_by_preparations, *failures])
 
 
 def _cleanup_errors(exc: BaseException | None) -> list[CleanupError]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -19,6 +20,7 @@ from typing import Any
 from sandboxres._kinds import Spec
 
 Shape = tuple[str, str]
+FACTOR, GRACE = 2.0, 0.1  # wait for a recycling unless it should take longer than 2 creations and 0.1 s
 
 
 def shape_of(spec: Spec) -> Shape:
@@ -55,54 +57,107 @@ class Pooled:
     holders: int = 0  # how many times it was handed out
 
 
+@dataclass(eq=False)
+class Coming:
+    """A resource on its way to the idle list: being created (a preparation), or being recycled after its holder
+    (``recycling``; the future then gives None when the resource was discarded instead)."""
+
+    future: Future[Pooled | None]
+    recycling: bool
+    started: float  # time.monotonic()
+    estimate: float = 0.0  # the least a recycling of this shape takes, before any was measured
+
+
+@dataclass
+class _Mean:
+    count: int = 0
+    total: float = 0.0
+
+    def add(self, seconds: float) -> None:
+        self.count += 1
+        self.total += seconds
+
+    @property
+    def value(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+
 class PoolState:
-    """The idle resources by shape, the creations in progress by shape, the counters. Thread-safe."""
+    """The idle resources by shape, the resources on their way (creations and recyclings in progress) by shape,
+    the measured costs, the counters. Thread-safe.
+
+    ``take`` decides, for each caller, between what is idle, what is coming and a new creation, by measured costs:
+    a preparation in progress is always worth waiting for (it started before any new creation could); a
+    recycling in progress is worth it unless its expected remaining time (the shape's mean recycling time, or the
+    kind's estimate before any was measured, less its elapsed time) exceeds ``FACTOR`` times the shape's mean
+    creation time plus ``GRACE``. The bias keeps reusing what exists when both cost about the same (a creation
+    adds a resource to the pool and load to the account); a queue whose recycling needs seconds of settled
+    counters is replaced by a new one where creating takes milliseconds, while a table that takes 10 s to create
+    waits 20 ms for its recycling.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle: dict[Shape, list[Pooled]] = defaultdict(list)
-        self._preparing: dict[Shape, list[Future[Pooled]]] = defaultdict(list)
+        self._coming: dict[Shape, list[Coming]] = defaultdict(list)
+        self._creating: dict[Shape, _Mean] = defaultdict(_Mean)
+        self._recycling: dict[Shape, _Mean] = defaultdict(_Mean)
         self.counters: dict[str, KindCounters] = defaultdict(KindCounters)
-        self.demand: dict[Shape, int] = defaultdict(int)  # leases asked per shape (the plugin records it)
         self.closed = False
 
-    def take(self, shape: Shape) -> Pooled | Future[Pooled] | None:
-        """An idle resource of ``shape``, else a creation of that shape in progress, else None."""
+    def take(self, shape: Shape, now: float | None = None) -> Pooled | Coming | None:
+        """An idle resource of ``shape``; else a creation or recycling of that shape worth waiting for (claimed:
+        nobody else gets it); else None (create one)."""
+        now = time.monotonic() if now is None else now
         with self._lock:
-            self.demand[shape] += 1
             if self._idle[shape]:
                 return self._idle[shape].pop()
-            if self._preparing[shape]:
-                return self._preparing[shape].pop(0)
-            return None
+            coming = self._coming[shape]
+            chosen = next((c for c in coming if not c.recycling), None)
+            if chosen is None and coming:
+                chosen = min(coming, key=lambda c: self._remaining(shape, c, now))
+                creation = self._creating[shape].value
+                if creation is not None and self._remaining(shape, chosen, now) > creation * FACTOR + GRACE:
+                    return None
+            if chosen is not None:
+                coming.remove(chosen)
+            return chosen
 
-    def preparing(self, shape: Shape, future: Future[Pooled]) -> None:
-        with self._lock:
-            self._preparing[shape].append(future)
+    def _remaining(self, shape: Shape, coming: Coming, now: float) -> float:
+        mean = self._recycling[shape].value
+        return max(0.0, (coming.estimate if mean is None else mean) - (now - coming.started))
 
-    def prepared(self, shape: Shape, future: Future[Pooled]) -> bool:
-        """A preparation finished: True when nobody took it meanwhile (its resource is idle now)."""
+    def measured(self, shape: Shape, recycling: bool, seconds: float) -> None:
+        """A creation (with its baseline) or a recycling of ``shape`` took ``seconds``."""
         with self._lock:
-            if future not in self._preparing[shape]:
+            (self._recycling if recycling else self._creating)[shape].add(seconds)
+
+    def expect(self, shape: Shape, coming: Coming) -> None:
+        with self._lock:
+            self._coming[shape].append(coming)
+
+    def arrived(self, shape: Shape, coming: Coming) -> bool:
+        """A creation or recycling ended: True when nobody had claimed it (its resource, if any, is idle now;
+        unless the pool is closed: then whoever closes it has its future)."""
+        with self._lock:
+            if coming not in self._coming[shape]:
                 return False
-            self._preparing[shape].remove(future)
-            if future.exception() is None:
-                self._idle[shape].append(future.result())
+            self._coming[shape].remove(coming)
+            if coming.future.exception() is None:
+                pooled = coming.future.result()
+                if pooled is not None:
+                    self._idle[shape].append(pooled)
             return True
 
-    def put(self, pooled: Pooled) -> None:
-        with self._lock:
-            self._idle[pooled.shape].append(pooled)
-
-    def drain(self) -> tuple[list[Pooled], list[Future[Pooled]]]:
-        """Close the pool: everything idle and every creation in progress, for deletion."""
+    def drain(self) -> tuple[list[Pooled], list[Coming]]:
+        """Close the pool: everything idle and everything coming, for deletion."""
         with self._lock:
             self.closed = True
             idle = [pooled for items in self._idle.values() for pooled in items]
-            preparing = [future for futures in self._preparing.values() for future in futures]
+            coming = [c for items in self._coming.values() for c in items]
             self._idle.clear()
-            self._preparing.clear()
-            return idle, preparing
+            self._coming.clear()
+            return idle, coming
 
     def count(self, kind: str, change: Callable[[KindCounters], None]) -> None:
         with self._lock:

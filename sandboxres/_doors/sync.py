@@ -6,6 +6,7 @@ Each context manager also offers ``create()`` / ``delete()`` for frameworks that
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
@@ -92,11 +93,12 @@ class Ephemeral(Generic[H]):
         self.handle = self.lifecycle.handle(pool.client(self.lifecycle.service), make_resource)
         return self.handle
 
-    def _run(self, plan: Plan[T]) -> T:
-        """Run a further plan on the live resource with its driver (a pool's baseline and recycling)."""
+    def _run(self, plan: Plan[T], stop: threading.Event | None = None) -> T:
+        """Run a further plan on the live resource with its driver (a pool's baseline and recycling); ``stop``
+        ends its waits and retries early (see ``SyncDriver``)."""
         if self._driver is None:
             raise RuntimeError(f"{self.lifecycle.resource} is not created")
-        return self._driver.run(plan)
+        return (self._driver if stop is None else self._driver.stopping(stop)).run(plan)
 
     def _delete_now(self) -> CleanupError | None:
         driver = self._driver

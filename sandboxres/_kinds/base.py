@@ -114,6 +114,11 @@ class ResourceKind(ABC, Generic[SpecT, FactsT]):
         """How many resources the counters see in this one (a queue with a dead-letter queue is two)."""
         return 1
 
+    def recycle_estimate(self, spec: SpecT, limits: RecycleLimits) -> float:
+        """The least time a recycling of ``spec``'s shape takes, known before any was measured (a pool weighs it
+        against a creation's measured time to decide whether to wait for a recycling or to create anew)."""
+        return 0.0
+
     def new_name(self, label: str, scope: str = "", **options: Any) -> str:
         return self.names.make(label, scope=scope)
 

@@ -7,6 +7,7 @@ difference between them is ``await``.
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any, Protocol, TypeVar
 
 from sandboxres._engine.classify import is_refused
@@ -74,11 +75,31 @@ class Clients(Protocol):
 
 
 class SyncDriver(_PlanRunner):
-    """Runs plans with boto3 clients (one per service) and ``time.sleep`` (through tenacity)."""
+    """Runs plans with boto3 clients (one per service) and ``time.sleep`` (through tenacity).
 
-    def __init__(self, clients: Clients, *, refused_is_final: bool | None = None) -> None:
+    ``stop``: an event that, once set, ends every wait at once and every retry or poll after its attempt in
+    progress (a closing pool stops the recyclings it no longer needs; what they concluded is then ignored).
+    """
+
+    def __init__(
+        self, clients: Clients, *, refused_is_final: bool | None = None, stop: threading.Event | None = None
+    ) -> None:
         self.clients = clients
+        self.stop = stop
         self._decide(clients, refused_is_final)
+
+    def stopping(self, stop: threading.Event) -> SyncDriver:
+        """This driver (same clients), also ended by ``stop``."""
+        return SyncDriver(self.clients, refused_is_final=self.refused_is_final, stop=stop)
+
+    def arguments(self, step: Step) -> dict[str, Any]:
+        kwargs = super().arguments(step)
+        stop = self.stop
+        if stop is not None:
+            until = kwargs["stop"]
+            kwargs["stop"] = lambda state: stop.is_set() or until(state)
+            kwargs["sleep"] = stop.wait
+        return kwargs
 
     def run(self, plan: Plan[T]) -> T:
         reply: Any = None

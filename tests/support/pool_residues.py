@@ -67,7 +67,10 @@ def open_pool(run: Runner, limits: RecycleLimits = FAST) -> Iterator[Any]:
 
 
 def lease(run: Runner, pool: Any, kind: str, label: str, **options: Any) -> contextlib.AbstractContextManager[Any]:
-    """One holder's block: ``with lease(run, pool, "table", "users") as handle:``."""
+    """One holder's block: ``with lease(run, pool, "table", "users") as handle:``, once the recyclings of the
+    previous holders have ended (recycling runs in the background: without this a queue still settling would be
+    replaced by a new one, and the holder would not meet the recycled resource the test is about)."""
+    pool._engine.settle()
     return run.enter(getattr(pool, kind)(label, **options))
 
 

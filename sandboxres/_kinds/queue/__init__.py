@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sandboxres._kinds.base import ResourceKind
+from sandboxres._kinds.base import RecycleLimits, ResourceKind
 from sandboxres._kinds.queue.handle import QueueHandle
 from sandboxres._kinds.queue.permissions import QUEUE_OPERATIONS, QUEUE_POLICY
 from sandboxres._kinds.queue.plans import QueueFacts, create_queue, delete_queue, list_queues, read_queue_tags
@@ -47,6 +47,11 @@ class QueueKind(ResourceKind[QueueSpec, QueueFacts]):
 
     def count(self, facts: QueueFacts) -> int:
         return 2 if facts.dead_letter is not None else 1
+
+    def recycle_estimate(self, spec: QueueSpec, limits: RecycleLimits) -> float:
+        """The counters must read zero for ``settle_seconds``, then a one-second long poll; the dead-letter queue
+        too."""
+        return (limits.settle_seconds + 1.0) * (2 if spec.dead_letter is not None else 1)
 
     def new_name(self, label: str, scope: str = "", *, fifo: bool = False, **options: Any) -> str:
         return QUEUE_NAMES.make(label, suffix=".fifo" if fifo else "", scope=scope)
