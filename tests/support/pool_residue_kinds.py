@@ -99,7 +99,9 @@ def observe_table(run: Runner, t: Any, look: Inventory) -> list[str]:
     tags = run.call(t.client.list_tags_of_resource(ResourceArn=table["TableArn"])).get("Tags", [])
     if any(tag["Key"] == HOLDER_TAG for tag in tags):
         seen.append("a holder's tag")
-    if _stream_records(look, table.get("LatestStreamArn")):
+    if t.stream_arn != table.get("LatestStreamArn"):
+        seen.append("a stream the handle does not name")
+    if _stream_records(look, t.stream_arn):
         seen.append("stream records")
     return seen
 
