@@ -22,7 +22,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "sandboxres"
 LAYERS = ("engine", "kinds", "runtime", "safety", "doors")
-_LAYER_OF_SUBPACKAGE = {"_engine": "engine", "_kinds": "kinds", "_runtime": "runtime", "_safety": "safety"}
+_LAYER_OF_SUBPACKAGE = {
+    "_engine": "engine",
+    "_kinds": "kinds",
+    "_leases": "kinds",
+    "_runtime": "runtime",
+    "_safety": "safety",
+}
 _DOORS = {"_doors", "aio", "pytest_plugin", "__init__", "__main__"}
 SDK_PACKAGES = ("boto3", "aioboto3", "aiobotocore", "moto")
 PURE_LAYERS = ("engine", "kinds")

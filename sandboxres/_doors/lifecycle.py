@@ -90,6 +90,25 @@ class ResourceLifecycle:
         tags = {**resource_tags(target.run_id), **self.extra_tags}
         return self.resource_kind.create(self.spec, facts, tags, target.region, self.progress)
 
+    def adopted(self, target: Target, facts: Facts) -> None:
+        """Take over a live resource this process did not create (a warm pool's, leased from an earlier run):
+        registered for the cleanup on exit like a created one, deleted through the same plan."""
+        if self.state is not State.NEW:
+            raise RuntimeError(f"{self.resource} was already {self.state.value}")
+        self.resource_kind.names.check_own(facts.name)  # never a name without the library's prefix
+        self.target, self.facts, self.state = target, facts, State.LIVE
+        names = [facts.name, *([dead.name] if (dead := getattr(facts, "dead_letter", None)) is not None else [])]
+        for name in names:
+            self.progress.sent.add(name)
+            self.progress.created.add(name)
+            self.progress.confirmed.add(name)
+        _registry.register(self)
+
+    def released(self) -> None:
+        """Left live on purpose, for a later run (a warm pool's release): no longer this process's to delete."""
+        self.state = State.KEPT
+        _registry.unregister(self)
+
     def created(self, facts: Facts) -> None:
         self.facts = facts
         self.state = State.LIVE

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from sandboxres._doors.lifecycle import ResourceLifecycle, front_door, report_many
 from sandboxres._engine.errors import CleanupError
 from sandboxres._engine.steps import Plan
-from sandboxres._kinds import Spec
+from sandboxres._kinds import Facts, Spec
 from sandboxres._kinds.bucket import BucketHandle, bucket_spec
 from sandboxres._kinds.queue import QueueHandle, queue_spec
 from sandboxres._kinds.table import TableHandle, table_spec
@@ -62,6 +62,7 @@ class Ephemeral(Generic[H]):
         self.lifecycle = ResourceLifecycle(spec)
         self.handle: H | None = None
         self._driver: SyncDriver | None = None
+        self._clients: Any = None
 
     def __repr__(self) -> str:
         return f"<Ephemeral {self.lifecycle.resource} {self.lifecycle.state.value}>"
@@ -82,6 +83,23 @@ class Ephemeral(Generic[H]):
         except BaseException as exc:
             self.lifecycle.create_failed(exc, self._delete_now())
         self.lifecycle.created(facts)
+        self._clients = pool
+        self.handle = self._make_handle()
+        return self.handle
+
+    def adopt(self, facts: Facts) -> H:
+        """Take over the existing resource ``facts`` names, of this spec's shape (a warm pool's, leased from an
+        earlier run): live, deleted on every way out like a created one, with its handle."""
+        target = active_target()
+        guard_target(target)
+        self._clients = client_pool(target)
+        self._driver = SyncDriver(self._clients, refused_is_final=target.kind != "aws")
+        self.lifecycle.adopted(target, facts)
+        self.handle = self._make_handle()
+        return self.handle
+
+    def _make_handle(self) -> H:
+        pool = self._clients
         made_by, name = self.lifecycle.resource_kind.resource, self.lifecycle.name
 
         def make_resource() -> Any:
@@ -90,8 +108,7 @@ class Ephemeral(Generic[H]):
             service, factory = made_by
             return getattr(pool.resource(service), factory)(name)
 
-        self.handle = self.lifecycle.handle(pool.client(self.lifecycle.service), make_resource)
-        return self.handle
+        return self.lifecycle.handle(pool.client(self.lifecycle.service), make_resource)  # type: ignore[no-any-return]
 
     def _run(self, plan: Plan[T], stop: threading.Event | None = None) -> T:
         """Run a further plan on the live resource with its driver (a pool's baseline and recycling); ``stop``
