@@ -44,22 +44,6 @@ INTERRUPTION_LINES = (
     "Traceback (most recent call last):",
 )
 
-# Both pools create their resources in their own threads (``prepare_*`` always, ``aio.Pool`` every resource), and
-# a registration from a thread other than the main one cannot install the SIGTERM handler: nothing does unless
-# the pool holds ``sandboxres._safety.signals.armed()``, so SIGTERM keeps its default action and kills the process
-# with everything the pool holds.
-POOL_NOT_ARMED = pytest.mark.xfail(
-    strict=True,
-    reason="the pool does not hold the SIGTERM handler (signals.armed) for the resources its threads create",
-)
-# The sync pool recycles in the holder's thread; an interruption there leaves PoolEngine.give_back before the
-# resource is put back or discarded: the pool has lost it, and only the exit cleanup deletes it (and says so).
-RECYCLING_NOT_DISCARDED = pytest.mark.xfail(
-    strict=True,
-    reason="PoolEngine.give_back does not discard a resource whose recycling is interrupted: the exit cleanup does",
-)
-
-
 def _late(name: str) -> bool:
     return "late" in name  # the shapes ``pool_hold.py`` prepares while holding (hex digits never spell it)
 
@@ -82,14 +66,9 @@ def interrupted_cleanly(url: str, program: Child, outcome: int, signal_name: str
     assert not unexpected(program.stderr), program.stderr
 
 
-def _cases(recycling: bool = False) -> list[Any]:
-    def marks(api: str, name: str) -> list[Any]:
-        if name == "SIGTERM":
-            return [POOL_NOT_ARMED]
-        return [RECYCLING_NOT_DISCARDED] if recycling and api == "sync" else []
-
+def _cases() -> list[Any]:
     return [
-        pytest.param(api, name, id=f"{api}-{name}", marks=marks(api, name))
+        pytest.param(api, name, id=f"{api}-{name}")
         for api in ("sync", "async")
         for name in ("SIGINT", "SIGTERM")
     ]
@@ -146,7 +125,7 @@ def test_signal_between_holders_with_idle_resources(emulator: str, api: str, sig
 # while the pool recycles what a holder gave back
 
 
-@pytest.mark.parametrize(("api", "signal_name"), _cases(recycling=True))
+@pytest.mark.parametrize(("api", "signal_name"), _cases())
 def test_signal_while_the_pool_recycles(
     emulator: str, fault_proxy: Callable[[str], Any], api: str, signal_name: str
 ) -> None:

@@ -35,6 +35,7 @@ from sandboxres._kinds.base import RecycleLimits
 from sandboxres._kinds.bucket import bucket_spec
 from sandboxres._kinds.queue import queue_spec
 from sandboxres._kinds.table import table_spec
+from sandboxres._safety.signals import armed
 
 log = logging.getLogger("sandboxres")
 
@@ -58,6 +59,11 @@ class PoolEngine:
         self._recyclings: list[Future[Pooled | None]] = []
         self._discards: list[Future[CleanupError | None]] = []
         self._left_by_preparations: list[CleanupError] = []  # what failed preparations could not delete
+        # The pool's threads register what they create, and only the main thread can install the SIGTERM handler
+        # (a registration from another thread cannot): held from here (the main thread, as a rule) until close,
+        # so that a SIGTERM runs the cleanup instead of killing the process with everything the pool holds.
+        self._sigterm = contextlib.ExitStack()
+        self._sigterm.enter_context(armed())
 
     def create(self, spec: Spec) -> Pooled:
         """A new resource of ``spec``'s shape, tagged as pooled, with the baseline its recycling compares to."""
@@ -196,6 +202,7 @@ class PoolEngine:
         done, _ = wait(self._discards)
         failures += [future.result() for future in done]
         self._executor.shutdown(wait=True)
+        self._sigterm.close()
         report_many(primary, [*self._left_by_preparations, *failures])
 
 

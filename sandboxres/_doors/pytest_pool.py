@@ -31,7 +31,6 @@ from sandboxres._doors.pytest_options import _FALSE, _TRUE
 from sandboxres._engine.errors import ConfigurationError, SandboxresError
 from sandboxres._kinds import KINDS
 from sandboxres._runtime.settings import environ_view, load_env_file
-from sandboxres._safety.signals import armed
 
 log = logging.getLogger("sandboxres")
 
@@ -105,24 +104,17 @@ class _Demand:
 
 @dataclass
 class SessionPool:
-    """The run's pool (this process's), created at first use, and the demand per shape it met.
-
-    While it is open it holds the SIGTERM handler (``armed``, taken from the main thread, where fixtures and the
-    session hooks run): the pool's threads create what ``prepare_*`` and every async fixture get, and a
-    registration from another thread cannot install the handler, so a SIGTERM would otherwise end the run with
-    everything the pool holds left behind.
-    """
+    """The run's pool (this process's), created at first use (in the main thread, where fixtures and the session
+    hooks run: the pool holds the SIGTERM handler from there), and the demand per shape it met."""
 
     prepared: int = 0
     closing_error: str = ""
     demand: dict[Shape, _Demand] = field(default_factory=dict)
     _sync: Pool | None = None
     _async: AsyncPool | None = None
-    _sigterm: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     def pools(self) -> tuple[Pool, AsyncPool]:
         if self._sync is None or self._async is None:
-            self._sigterm.enter_context(armed())
             self._sync = Pool()
             self._async = AsyncPool._sharing(self._sync._engine)  # one engine: resources shared by both
         return self._sync, self._async
@@ -193,8 +185,6 @@ class SessionPool:
             self._sync.close()
         except SandboxresError as exc:
             self.closing_error = str(exc)
-        finally:
-            self._sigterm.close()
 
     def report(self) -> dict[str, Any]:
         """What this process's pool did: per kind counters, pre-provisioned resources, the demand to record."""
