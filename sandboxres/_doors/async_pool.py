@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from sandboxres._doors.cancellation import shielded
-from sandboxres._doors.pool import PoolDoor, PoolEngine, _spec
+from sandboxres._doors.pool import PoolDoor, PoolEngine, _spec, _warm
 from sandboxres._doors.pool_state import Pooled
 from sandboxres._kinds import Spec
 from sandboxres._kinds.base import RecycleLimits
@@ -27,8 +27,8 @@ class Pool(PoolDoor[contextlib.AbstractAsyncContextManager[Any]]):
     """The async twin of :class:`sandboxres.Pool`: ``async with Pool() as pool: async with pool.table("users") as
     t: ...``, with handles on aioboto3 clients. Same names, options, shapes, recycling and guarantees."""
 
-    def __init__(self, *, limits: RecycleLimits | None = None, max_workers: int = 8) -> None:
-        self._engine = PoolEngine(limits, max_workers)
+    def __init__(self, *, limits: RecycleLimits | None = None, max_workers: int = 8, warm: bool = False) -> None:
+        self._engine = PoolEngine(limits, max_workers, _warm(warm))
 
     @classmethod
     def _sharing(cls, engine: PoolEngine) -> Pool:

@@ -26,6 +26,7 @@ from typing import Any, Generic, TypeVar
 
 from sandboxres._doors.lifecycle import report_many
 from sandboxres._doors.pool_state import Coming, KindCounters, Pooled, PoolState, Shape, shape_of
+from sandboxres._doors.pool_warm import WarmSide
 from sandboxres._doors.sync import Ephemeral
 from sandboxres._engine.errors import CleanupError
 from sandboxres._engine.plans import TAG_POOLED
@@ -49,9 +50,11 @@ class PoolEngine:
     for the recycling or creates anew, whichever the measured costs say is sooner (see ``PoolState``).
     """
 
-    def __init__(self, limits: RecycleLimits | None = None, max_workers: int = 8) -> None:
+    def __init__(self, limits: RecycleLimits | None = None, max_workers: int = 8, warm: bool = False) -> None:
         self.limits = limits or RecycleLimits()
         self.state = PoolState()
+        self.warm = WarmSide(warm, self.state.count)
+        self._expiring = False
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sandboxres-pool")
         # Async holders wait for their resource here, never in the threads that create and recycle it
         self._acquirers = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sandboxres-pool-acquire")
@@ -91,7 +94,18 @@ class PoolEngine:
         """Create ``count`` resources of ``spec``'s shape in the background."""
         shape = shape_of(spec)
         for _ in range(count):
-            self._expect(shape, self._executor.submit(self.create, spec), recycling=False)
+            self._expect(shape, self._executor.submit(self._obtain, spec), recycling=False)
+
+    def _obtain(self, spec: Spec) -> Pooled:
+        """A resource leased from the warm pool, else a new one (recorded in the warm pool, if any)."""
+        if self.warm.wanted and not self._expiring:
+            self._expiring = True
+            self._executor.submit(self.warm.expire_idle)
+        pooled = self.warm.lease(spec, self._verdict, self._discard)
+        if pooled is None:
+            pooled = self.create(spec)
+            self.warm.record(pooled)
+        return pooled
 
     def _expect(self, shape: Shape, future: Future[Any], recycling: bool, estimate: float = 0.0) -> None:
         coming = Coming(future, recycling, time.monotonic(), estimate)
@@ -111,7 +125,7 @@ class PoolEngine:
                 raise RuntimeError("the pool is closed")
             found = self.state.take(shape)
             if found is None:
-                pooled = self.create(spec)
+                pooled = self._obtain(spec)
                 break
             if isinstance(found, Pooled):
                 pooled = found
@@ -131,6 +145,9 @@ class PoolEngine:
     def give_back(self, pooled: Pooled, interrupted: bool = False) -> None:
         """Recycle the resource for the next holder in the background, or discard it (at once when its holder was
         interrupted or the pool is closed): never hand it out dirty."""
+        pooled.clean = False
+        if self.warm.lost(pooled):  # its lease expired and another run took it over: not ours to touch
+            return
         if not interrupted and not self.state.closed:
             lifecycle = pooled.resource.lifecycle
             estimate = kind_of(lifecycle.spec).recycle_estimate(lifecycle.spec, self.limits)
@@ -149,25 +166,37 @@ class PoolEngine:
         log.info("discarding %s: %s", pooled.resource.lifecycle.resource, reason)
         self.state.count(pooled.resource.lifecycle.spec.kind, _discarded)
         if now:
-            pooled.resource.lifecycle.report(None, pooled.resource._delete_now())
+            pooled.resource.lifecycle.report(None, self._delete(pooled))
         else:
-            self._discards.append(self._executor.submit(pooled.resource._delete_now))
+            self._discards.append(self._executor.submit(self._delete, pooled))
 
-    def _recycle(self, pooled: Pooled) -> Pooled | None:
-        """The resource proven clean, or None when discarded (its deletion runs in the background)."""
+    def _delete(self, pooled: Pooled) -> CleanupError | None:
+        failure: CleanupError | None = pooled.resource._delete_now()
+        if failure is None:
+            self.warm.forget(pooled)
+        return failure
+
+    def _verdict(self, pooled: Pooled) -> str | None:
+        """Run the kind's recycling: None when the resource is proven clean, else why to discard it."""
         lifecycle = pooled.resource.lifecycle
         plan = kind_of(lifecycle.spec).recycle(lifecycle.spec, lifecycle.facts, pooled.baseline, self.limits)
-        started = time.monotonic()
         try:
             reason: str | None = pooled.resource._run(plan, stop=self._closing)
         except Exception as exc:  # the resource's state is unknown: discard it, and say why
             if not self._closing.is_set():
                 log.warning("recycling %s failed (%s: %s): discarding it", lifecycle.resource, type(exc).__name__, exc)
-            reason = f"recycling failed ({type(exc).__name__})"
-        if self._closing.is_set():  # stopped early: whatever it concluded, the pool deletes the resource
+            return f"recycling failed ({type(exc).__name__})"
+        return reason
+
+    def _recycle(self, pooled: Pooled) -> Pooled | None:
+        """The resource proven clean, or None when discarded (its deletion runs in the background)."""
+        started = time.monotonic()
+        reason = self._verdict(pooled)
+        if self._closing.is_set():  # stopped early: whatever it concluded, the pool deletes (or releases) it
             return pooled
         self.state.measured(pooled.shape, True, time.monotonic() - started)
         if reason is None:
+            pooled.clean = True
             return pooled
         self._discard(pooled, reason)
         return None
@@ -198,10 +227,14 @@ class PoolEngine:
             if arrived is not None:
                 idle.append(arrived)
         wait(self._recyclings)  # claimed ones too: a discard is submitted before its recycling ends
-        failures += list(self._executor.map(lambda pooled: pooled.resource._delete_now(), idle))
+        idle = [pooled for pooled in idle if not self.warm.lost(pooled)]
+        released = list(self._executor.map(self.warm.release, idle))  # warm: left for a later run
+        unreleased = [pooled for pooled, kept in zip(idle, released, strict=True) if not kept]
+        failures += list(self._executor.map(self._delete, unreleased))
         done, _ = wait(self._discards)
         failures += [future.result() for future in done]
         self._executor.shutdown(wait=True)
+        self.warm.close()
         self._sigterm.close()
         report_many(primary, [*self._left_by_preparations, *failures])
 
@@ -269,10 +302,14 @@ class Pool(PoolDoor[contextlib.AbstractContextManager[Any]]):
     create resources of that shape in the background. Resources are matched by label and options. When a block
     ends its resource is emptied and proven clean for the next holder, or discarded (deleted) when that cannot be
     proven cheaply. Closing the pool deletes everything it holds (``keep=True`` / ``SANDBOXRES_KEEP=1`` keep).
+
+    ``warm=True``: the pool outlives the run. It first leases idle resources that earlier runs (on any machine,
+    same account and region) left in the lease table, creates only what is missing, and when it closes it
+    releases its clean resources there for the next run instead of deleting them (see docs/pools.md).
     """
 
-    def __init__(self, *, limits: RecycleLimits | None = None, max_workers: int = 8) -> None:
-        self._engine = PoolEngine(limits, max_workers)
+    def __init__(self, *, limits: RecycleLimits | None = None, max_workers: int = 8, warm: bool = False) -> None:
+        self._engine = PoolEngine(limits, max_workers, _warm(warm))
 
     @contextlib.contextmanager
     def _lease(self, factory: Callable[..., Spec], public: str, label: str, options: dict[str, Any]) -> Iterator[Any]:
@@ -302,6 +339,14 @@ class Pool(PoolDoor[contextlib.AbstractContextManager[Any]]):
 
 def _spec(factory: Callable[..., Spec], public: str, label: str, options: dict[str, Any]) -> Spec:
     return call_spec(factory, public, (label,), options)  # type: ignore[no-any-return]
+
+
+def _warm(warm: bool) -> bool:
+    from sandboxres._engine.errors import SpecError
+
+    if not isinstance(warm, bool):
+        raise SpecError(f"warm must be True or False, got {warm!r}")
+    return warm
 
 
 def _count(count: int) -> int:
