@@ -8,7 +8,8 @@ what the tests run on changes only with a commit that changes the lock (``uv loc
 - ``fast-3.10`` ... ``fast-3.13``: the tests not marked ``slow`` on each supported Python (pyenv's or on PATH).
 - ``plans``: the plan tests (``tests/plans``, no I/O) and the branch coverage they give the plans, the error
   classification and the ownership check, which must be 100 %.
-- ``emulators``: the lifecycle tiers on third-party emulators (dynalite, local-aws-sqs, s3rver).
+- ``emulators``: the lifecycle tiers and the pool isolation tests on third-party emulators (dynalite,
+  local-aws-sqs, s3rver).
 - ``examples``: the examples' own suites on the embedded emulator and on external emulators.
 - ``docs``: the documentation site in strict mode.
 - ``latest``: the suite on the newest release of every dependency, ignoring the lock, to see drift early.
@@ -76,6 +77,26 @@ PLAN_MODULES = (
     "sandboxres/_kinds/table/plans.py",
     "sandboxres/_kinds/table/recycling.py",
     "sandboxres/_safety/ownership.py",
+)
+# What dynalite, local-aws-sqs and s3rver lack together (the words of tests/support/target_env.py's FEATURES).
+EMULATORS_LACK = (
+    "streams",
+    "ttl",
+    "table_tags",
+    "index_updates",
+    "deletion_protection",
+    "versioning",
+    "bucket_tags",
+    "bucket_policy",
+    "bucket_lifecycle",
+    "multipart_listing",
+)
+# The pool tests that run on the target the run was started with (the `pool_target` fixture of tests/conftest.py).
+POOL_ON_TARGET = (
+    "tests/test_pool_isolation.py::test_next_holder_observes_nothing",
+    "tests/test_pool_isolation.py::test_without_recycling_the_trace_is_observed",
+    "tests/test_pool_lifecycle.py::test_shapes_never_mix",
+    "tests/test_pool_lifecycle.py::test_an_exception_in_the_block_never_leaves_it_dirty",
 )
 # Python 3.11's line tracing loses the lines a generator runs after a throw() into a `yield from`, which is how
 # every plan receives a step's error: the plan coverage is measured on 3.12 or later.
@@ -174,17 +195,18 @@ def fast(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, name="emulators")
 def emulator_tiers(session: nox.Session) -> None:
-    """The lifecycle tiers (tests/test_lifecycle_tiers.py) on third-party emulators, selected by endpoint variables:
-    dynalite (tables CREATING / DELETING for 500 ms, then 2,000 ms for the table tests), local-aws-sqs (new queues
-    unusable for ~1.15 s, QueueDeletedRecently for 60 s), s3rver (no versioning, bucket tagging or multipart
-    listing). Arguments go to pytest."""
+    """The lifecycle tiers (tests/test_lifecycle_tiers.py) and the pool isolation and shape tests (POOL_ON_TARGET)
+    on third-party emulators, selected by endpoint variables: dynalite (tables CREATING / DELETING for 500 ms, then
+    2,000 ms for the tiers' table tests; no TTL, streams, deletion protection or index added by UpdateTable),
+    local-aws-sqs (new queues unusable for ~1.15 s, QueueDeletedRecently for 60 s), s3rver (no versioning, bucket
+    tagging, policy, lifecycle or multipart listing). Arguments go to pytest."""
     sync(session)
-    lacks = "streams,ttl,table_tags,versioning,bucket_tags,multipart_listing"
+    lacks = ",".join(EMULATORS_LACK)
     tiers = ("tests/test_lifecycle_tiers.py",)
     with emulators(dynalite={"create_ms": 500, "delete_ms": 500}, sqs={}, s3rver={}) as running:
         env = clean_env(SANDBOXRES_TARGET="emulator", SANDBOXRES_EMULATOR_LACKS=lacks, **tier_environment(running))
-        session.log("dynalite (500 ms), local-aws-sqs, s3rver")
-        session.run(*PYTEST, "-n", "2", *tiers, *session.posargs, env=env)
+        session.log("dynalite (500 ms), local-aws-sqs, s3rver: the tiers and the pools")
+        session.run(*PYTEST, "-n", "2", "-rs", *tiers, *POOL_ON_TARGET, *session.posargs, env=env)
         with start_emulator("dynalite", create_ms=2000, delete_ms=2000) as slow_dynalite:
             session.log("dynalite (2,000 ms): the table tests")
             env["AWS_ENDPOINT_URL_DYNAMODB"] = slow_dynalite.url

@@ -8,6 +8,9 @@
   selected by endpoint variables alone; ``upstream_url``: one of the test module's own, ``emulator`` the same
   emptied around each test, ``proxy`` a fault proxy in front of it; ``dynalite``: a DynamoDB emulator that
   keeps tables CREATING for a while.
+- ``pool_target``: where a pool test runs: the module's own moto server (``emulator``) when the run was started
+  without a target, else the target it was started with (third-party emulators chosen by endpoint variables,
+  :mod:`tests.support.target_env`), with what it holds (:class:`tests.support.pool_residues.PoolTarget`).
 - ``inventory``: what an emulator holds (tables, buckets, queues), read over HTTP with plain boto3
   (:class:`tests.support.inventory.Inventory`).
 - Nothing may be left behind: each server fixture checks that its emulator holds no resource when the session
@@ -40,7 +43,9 @@ if _ROOT not in sys.path:  # ``tests.support`` and ``tests.emulators`` however p
 
 from tests.support.inventory import DEFAULT_REGION, KINDS, REGIONS, Inventory, InventoryAt, raw_client  # noqa: E402
 from tests.support.moto_server import moto_process, reset  # noqa: E402
+from tests.support.pool_residues import PoolTarget  # noqa: E402
 from tests.support.runner import MODES, Runner, runner  # noqa: E402
+from tests.support.target_env import EXTERNAL, restore  # noqa: E402
 
 if TYPE_CHECKING:
     from tests.support.faultproxy import FaultProxy
@@ -189,6 +194,18 @@ def emulator(upstream_url: str) -> Iterator[str]:
     reset(upstream_url)
     yield upstream_url
     reset(upstream_url)
+
+
+@pytest.fixture
+def pool_target(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> PoolTarget:
+    """The module's moto server (emptied around the test) as the target, or, when the run was started with a target
+    (endpoint variables, ``SANDBOXRES_TARGET``), that one; and what it holds, seen directly."""
+    if EXTERNAL:
+        restore(monkeypatch)
+        return PoolTarget(Inventory(), shared=True)
+    url: str = request.getfixturevalue("emulator")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    return PoolTarget(Inventory(endpoint=url), shared=False)
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,11 @@ local-aws-sqs, s3rver) and a sandbox AWS account alike.
 
 The target is chosen by the environment alone (``AWS_ENDPOINT_URL_DYNAMODB`` / ``_S3`` / ``_SQS``...); nothing here
 knows which emulator answers. The suite's ``clean_env`` fixture clears ``AWS_*`` / ``SANDBOXRES_*`` for every test,
-so this module captures them when it is imported and puts them back for each of its tests: its target is the one
-the test run was started with. A target that lacks a feature is declared by ``SANDBOXRES_EMULATOR_LACKS``, a
-comma-separated list of the names in :data:`FEATURES` (the ``emulators`` session of ``noxfile.py`` sets it for each
-emulator): the tests needing that feature are skipped with the reason.
+so :mod:`tests.support.target_env` captures them at collection and this module puts them back for each of its
+tests: its target is the one the test run was started with. A target that lacks a feature is declared by
+``SANDBOXRES_EMULATOR_LACKS``, a comma-separated list of the names in
+:data:`tests.support.target_env.FEATURES` (the ``emulators`` session of ``noxfile.py`` sets it for each emulator):
+the tests needing that feature are skipped with the reason.
 
 Every test runs through the sync and the async front door (the ``runner`` fixture), checks the resource with
 clients of its own (:class:`~tests.support.inventory.Inventory`) while it lives, and checks afterwards that
@@ -16,7 +17,6 @@ nothing carrying the test's label is left on the target.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,46 +26,20 @@ import pytest
 
 from sandboxres import TAG_CREATED, TAG_MANAGED, TAG_RUN_ID, Index, describe_target
 from sandboxres._runtime.clients import active_target
-from sandboxres._runtime.settings import ENDPOINT_VARIABLES
 from tests.support.inventory import Inventory
 from tests.support.runner import Runner
+from tests.support.target_env import LACKS, needs, restore
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.
 pytestmark = pytest.mark.slow
-
-FEATURES = {
-    "streams": "the target ignores StreamSpecification (no DynamoDB stream)",
-    "ttl": "the target has no UpdateTimeToLive",
-    "table_tags": "the target ignores Tags in CreateTable",
-    "versioning": "the target has no bucket versioning",
-    "bucket_tags": "the target has no bucket tagging",
-    "multipart_listing": "the target cannot list multipart uploads",
-}
-LACKS = frozenset(part.strip() for part in os.environ.get("SANDBOXRES_EMULATOR_LACKS", "").split(",") if part.strip())
-_unknown = LACKS - set(FEATURES)
-if _unknown:
-    raise ValueError(
-        f"SANDBOXRES_EMULATOR_LACKS names unknown features {sorted(_unknown)}; known: {', '.join(FEATURES)}"
-    )
-
-TARGET_ENV = {
-    name: value
-    for name, value in os.environ.items()
-    if name.startswith(("AWS_", "SANDBOXRES_")) or name in ENDPOINT_VARIABLES
-}
 
 # A deleted queue may still be listed for up to 60 s on AWS; emulators forget it at once.
 GONE_WITHIN = 90.0
 
 
-def needs(feature: str) -> pytest.MarkDecorator:
-    return pytest.mark.skipif(feature in LACKS, reason=f"SANDBOXRES_EMULATOR_LACKS={feature}: {FEATURES[feature]}")
-
-
 @pytest.fixture(autouse=True)
 def target_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in TARGET_ENV.items():
-        monkeypatch.setenv(name, value)
+    restore(monkeypatch)
 
 
 _views: dict[str, Inventory] = {}

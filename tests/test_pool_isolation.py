@@ -4,10 +4,14 @@ Each residue of :mod:`tests.support.pool_residues` (items in a table and its ind
 definition and tag changes, deletion protection; object versions, delete markers, uploads, bucket
 configurations; visible, in-flight and delayed messages, attribute changes, dead-letter messages) is left by
 holder 1 and looked for by holder 2, through the sync and the async pool, on a moto server of the module's own
-over HTTP. Holder 2 either gets the same resource emptied ("recycled") or another one ("discarded"), as each
-residue expects. The sabotage tests replace the kind's recycling by a no-op and check that holder 2 then DOES
-see the trace: the isolation tests are known to be able to fail. With the fault proxy, a global index that keeps
-answering an item for longer than ``settle_seconds`` gets its table discarded.
+over HTTP, or on the target the run was started with (the ``emulators`` session of ``noxfile.py``: dynalite,
+local-aws-sqs and s3rver chosen by endpoint variables; a residue needing a feature the target lacks, as
+``SANDBOXRES_EMULATOR_LACKS`` declares, is skipped with the reason; :mod:`tests.support.target_env`). Holder 2
+either gets the same resource emptied ("recycled") or another one ("discarded"), as each residue expects. The
+sabotage tests replace the kind's recycling by a no-op and check that holder 2 then DOES see the trace, on that
+target too: the isolation tests are known to be able to fail there. With the fault proxy, a global index that keeps
+answering an item for longer than ``settle_seconds`` gets its table discarded (on the module's moto server
+always: the proxy stands in front of it).
 """
 
 from __future__ import annotations
@@ -25,38 +29,39 @@ from tests.support.faultproxy.faults import Fault, Trigger
 from tests.support.faultproxy.messages import ProxyRequest, Reply
 from tests.support.inventory import Inventory
 from tests.support.pool_residue_kinds import OBSERVE, RESIDUES
-from tests.support.pool_residues import Residue, lease, no_recycling, open_pool
+from tests.support.pool_residues import PoolTarget, Residue, lease, no_recycling, open_pool
 from tests.support.runner import Runner, SyncRunner
+from tests.support.target_env import needs
 
 
-@pytest.fixture
-def on_moto(emulator: str, monkeypatch: pytest.MonkeyPatch) -> Inventory:
-    """The target is the module's moto server (emptied around the test); what it holds, seen directly."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", emulator)
-    return Inventory(endpoint=emulator)
-
-
-def _two_holders(run: Runner, residue: Residue, look: Inventory) -> tuple[str, str, list[str], Any]:
+def _two_holders(run: Runner, residue: Residue, target: PoolTarget) -> tuple[str, str, list[str], Any]:
     """Holder 1 leaves the residue, holder 2 looks for it: (name 1, name 2, traces seen, counters)."""
+    label = target.label(residue.label, residue.name, run.mode)
     with open_pool(run) as pool:
-        with lease(run, pool, residue.kind, residue.label, **residue.options) as first:
+        with lease(run, pool, residue.kind, label, **residue.options) as first:
             residue.leave(run, first)
             first_name = first.name
-        with lease(run, pool, residue.kind, residue.label, **residue.options) as second:
-            seen = OBSERVE[residue.kind](run, second, look)
+        with lease(run, pool, residue.kind, label, **residue.options) as second:
+            seen = OBSERVE[residue.kind](run, second, target.look)
             second_name = second.name
         counters = pool.counters[residue.kind]
-    assert not look.prefixed_names(), "the pool left resources behind"
+    target.assert_nothing_left(label)
     return first_name, second_name, seen, counters
 
 
-# A dead-letter queue doubles the queue's settle time and creations: seconds long.
-CASES = [pytest.param(r, marks=[pytest.mark.slow] if r.name == "dead-letter" else []) for r in RESIDUES]
+def _marks(residue: Residue) -> list[pytest.MarkDecorator]:
+    marks = [needs(residue.needs)] if residue.needs else []
+    if residue.name == "dead-letter":  # A dead-letter queue doubles the queue's settle time and creations
+        marks.append(pytest.mark.slow)  # seconds long
+    return marks
+
+
+CASES = [pytest.param(r, marks=_marks(r)) for r in RESIDUES]
 
 
 @pytest.mark.parametrize("residue", CASES, ids=lambda r: f"{r.kind}-{r.name}")
-def test_next_holder_observes_nothing(run: Runner, residue: Residue, on_moto: Inventory) -> None:
-    first, second, seen, counters = _two_holders(run, residue, on_moto)
+def test_next_holder_observes_nothing(run: Runner, residue: Residue, pool_target: PoolTarget) -> None:
+    first, second, seen, counters = _two_holders(run, residue, pool_target)
     assert seen == [], f"holder 2 observed the previous holder's {seen}"
     if residue.expect == "recycled":
         assert second == first, "an emptied resource should have been handed out again"
@@ -66,14 +71,16 @@ def test_next_holder_observes_nothing(run: Runner, residue: Residue, on_moto: In
         assert counters.discarded >= 1 and counters.recycled == 0
 
 
-@pytest.mark.parametrize("residue", RESIDUES, ids=lambda r: f"{r.kind}-{r.name}")
+@pytest.mark.parametrize(
+    "residue", [pytest.param(r, marks=_marks(r)[:1]) for r in RESIDUES], ids=lambda r: f"{r.kind}-{r.name}"
+)
 def test_without_recycling_the_trace_is_observed(
-    residue: Residue, on_moto: Inventory, monkeypatch: pytest.MonkeyPatch
+    residue: Residue, pool_target: PoolTarget, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The sabotage: with a recycling that neither empties nor checks, holder 2 gets the same resource and the
-    observer of the test above sees the residue (so that test can fail)."""
+    observer of the test above sees the residue (so that test can fail, on this target too)."""
     no_recycling(monkeypatch, residue.kind)
-    first, second, seen, _ = _two_holders(SyncRunner(), residue, on_moto)
+    first, second, seen, _ = _two_holders(SyncRunner(), residue, pool_target)
     assert second == first
     assert seen, f"the observer did not see the residue {residue.name!r}: the isolation test could not fail"
 

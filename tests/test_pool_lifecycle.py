@@ -1,4 +1,6 @@
-"""Pool lifecycle guarantees, sync and async, on a moto server of the module's own over HTTP.
+"""Pool lifecycle guarantees, sync and async, on a moto server of the module's own over HTTP (the shape and the
+exception tests on the target the run was started with, when it was: the ``emulators`` session of ``noxfile.py``
+runs them on dynalite and local-aws-sqs; see the ``pool_target`` fixture).
 
 Shapes never mix; a block that raises gives back a resource that is recycled or discarded, never dirty; Ctrl-C
 discards and deletes at once; a cancelled async holder (or acquisition) discards; closing deletes everything,
@@ -24,7 +26,7 @@ from sandboxres import TAG_MANAGED, TAG_POOLED, CleanupError
 from tests.support.faultproxy import FaultProxy, access_denied
 from tests.support.inventory import Inventory
 from tests.support.pool_residue_kinds import observe_table
-from tests.support.pool_residues import FAST, lease, open_pool
+from tests.support.pool_residues import FAST, PoolTarget, lease, open_pool
 from tests.support.runner import Runner, SyncRunner
 
 
@@ -48,29 +50,34 @@ SHAPES = [
 
 
 @pytest.mark.parametrize(("kind", "a", "b"), SHAPES)
-def test_shapes_never_mix(run: Runner, on_moto: Inventory, kind: str, a: Any, b: Any) -> None:
+def test_shapes_never_mix(
+    run: Runner, pool_target: PoolTarget, request: pytest.FixtureRequest, kind: str, a: Any, b: Any
+) -> None:
+    case = request.node.callspec.id  # the mode and the pair of shapes
+    label_a, label_b = (pool_target.label(label, case) for label in (a[0], b[0]))
     with open_pool(run) as pool:
-        with lease(run, pool, kind, a[0], **a[1]) as first:
+        with lease(run, pool, kind, label_a, **a[1]) as first:
             pass
-        with lease(run, pool, kind, b[0], **b[1]) as other:
+        with lease(run, pool, kind, label_b, **b[1]) as other:
             assert other.name != first.name
-        with lease(run, pool, kind, a[0], **a[1]) as again:
+        with lease(run, pool, kind, label_a, **a[1]) as again:
             assert again.name == first.name  # the idle one of its shape
-        with lease(run, pool, kind, b[0], **b[1]) as other_again:
+        with lease(run, pool, kind, label_b, **b[1]) as other_again:
             assert other_again.name == other.name
-    assert not on_moto.prefixed_names()
+    pool_target.assert_nothing_left(label_a, label_b)
 
 
-def test_an_exception_in_the_block_never_leaves_it_dirty(run: Runner, on_moto: Inventory) -> None:
+def test_an_exception_in_the_block_never_leaves_it_dirty(run: Runner, pool_target: PoolTarget) -> None:
+    label = pool_target.label("raises", run.mode)
     with open_pool(run) as pool:
-        with pytest.raises(ValueError, match="boom"), lease(run, pool, "table", "raises") as first:
+        with pytest.raises(ValueError, match="boom"), lease(run, pool, "table", label) as first:
             _put(run, first)
             raise ValueError("boom")
-        with lease(run, pool, "table", "raises") as second:
-            assert observe_table(run, second, on_moto) == []
+        with lease(run, pool, "table", label) as second:
+            assert observe_table(run, second, pool_target.look) == []
         counters = pool.counters["table"]
         assert counters.recycled + counters.discarded == 1
-    assert not on_moto.prefixed_names()
+    pool_target.assert_nothing_left(label)
 
 
 def test_ctrl_c_discards_and_deletes_at_once(run: Runner, on_moto: Inventory) -> None:

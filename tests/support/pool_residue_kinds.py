@@ -1,5 +1,8 @@
 """The residues a pool holder can leave in a table, a bucket or a queue, and each kind's observer: what the next
-holder runs to look for anything a previous holder left (see :mod:`tests.support.pool_residues`)."""
+holder runs to look for anything a previous holder left (see :mod:`tests.support.pool_residues`).
+
+An observer leaves out the reads the target cannot answer (``SANDBOXRES_EMULATOR_LACKS``,
+:mod:`tests.support.target_env`); the residues that need them are skipped on that target."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from sandboxres import Index
 from tests.support.inventory import Inventory
 from tests.support.pool_residues import ADDED_INDEX, HOLDER_TAG, Residue
 from tests.support.runner import Runner
+from tests.support.target_env import lacks
 
 
 def _error_code(exc: ClientError) -> str:
@@ -99,9 +103,9 @@ def observe_table(run: Runner, t: Any, look: Inventory) -> list[str]:
     tags = run.call(t.client.list_tags_of_resource(ResourceArn=table["TableArn"])).get("Tags", [])
     if any(tag["Key"] == HOLDER_TAG for tag in tags):
         seen.append("a holder's tag")
-    if t.stream_arn != table.get("LatestStreamArn"):
+    if not lacks("streams") and t.stream_arn != table.get("LatestStreamArn"):
         seen.append("a stream the handle does not name")
-    if _stream_records(look, t.stream_arn):
+    if not lacks("streams") and _stream_records(look, t.stream_arn):
         seen.append("stream records")
     return seen
 
@@ -112,12 +116,12 @@ TABLE_RESIDUES = [
     Residue("items", "table", lambda run, t: _put(run, t), "recycled"),
     Residue("gsi-items", "table", lambda run, t: _put(run, t, g="x"), "recycled", GSI),
     Residue("lsi-items", "table", lambda run, t: _put(run, t, sk="s", l="x"), "recycled", LSI),
-    Residue("ttl", "table", _enable_ttl, "discarded"),
+    Residue("ttl", "table", _enable_ttl, "discarded", needs="ttl"),
     Residue("billing-mode", "table", _provisioned, "discarded"),
-    Residue("new-index", "table", _add_index, "discarded"),
+    Residue("new-index", "table", _add_index, "discarded", needs="index_updates"),
     Residue("tag", "table", _tag_table, "discarded"),
-    Residue("deletion-protection", "table", _protect, "discarded"),
-    Residue("stream", "table", lambda run, t: _put(run, t), "discarded", {"stream": "NEW_IMAGE"}),
+    Residue("deletion-protection", "table", _protect, "discarded", needs="deletion_protection"),
+    Residue("stream", "table", lambda run, t: _put(run, t), "discarded", {"stream": "NEW_IMAGE"}, "streams"),
 ]
 
 
@@ -177,23 +181,24 @@ def _configured(run: Runner, call: Callable[[], Any], absent: str) -> bool:
 def observe_bucket(run: Runner, b: Any, look: Inventory) -> list[str]:
     """Everything of a previous holder a bucket could show."""
     seen: list[str] = []
-    versions = run.call(b.client.list_object_versions(Bucket=b.name))
+    versions = {} if lacks("versioning") else run.call(b.client.list_object_versions(Bucket=b.name))
     if versions.get("Versions"):
         seen.append("object versions")
     if versions.get("DeleteMarkers"):
         seen.append("delete markers")
     if run.call(b.client.list_objects_v2(Bucket=b.name)).get("Contents"):
         seen.append("objects")
-    if run.call(b.client.list_multipart_uploads(Bucket=b.name)).get("Uploads"):
+    if not lacks("multipart_listing") and run.call(b.client.list_multipart_uploads(Bucket=b.name)).get("Uploads"):
         seen.append("multipart uploads")
     if _configured(run, lambda: b.client.get_bucket_cors(Bucket=b.name), "NoSuchCORSConfiguration"):
         seen.append("a CORS configuration")
-    if _configured(run, lambda: b.client.get_bucket_policy(Bucket=b.name), "NoSuchBucketPolicy"):
+    policy = lambda: b.client.get_bucket_policy(Bucket=b.name)  # noqa: E731
+    if not lacks("bucket_policy") and _configured(run, policy, "NoSuchBucketPolicy"):
         seen.append("a bucket policy")
     lifecycle = lambda: b.client.get_bucket_lifecycle_configuration(Bucket=b.name)  # noqa: E731
-    if _configured(run, lifecycle, "NoSuchLifecycleConfiguration"):
+    if not lacks("bucket_lifecycle") and _configured(run, lifecycle, "NoSuchLifecycleConfiguration"):
         seen.append("a lifecycle configuration")
-    tags = run.call(b.client.get_bucket_tagging(Bucket=b.name)).get("TagSet", [])
+    tags = [] if lacks("bucket_tags") else run.call(b.client.get_bucket_tagging(Bucket=b.name)).get("TagSet", [])
     if any(tag["Key"] == HOLDER_TAG for tag in tags):
         seen.append("a holder's tag")
     return seen
@@ -201,14 +206,14 @@ def observe_bucket(run: Runner, b: Any, look: Inventory) -> list[str]:
 
 VERSIONED = {"versioning": True}
 BUCKET_RESIDUES = [
-    Residue("versions", "bucket", _versions, "recycled", VERSIONED),
-    Residue("delete-marker", "bucket", _delete_marker, "recycled", VERSIONED),
+    Residue("versions", "bucket", _versions, "recycled", VERSIONED, "versioning"),
+    Residue("delete-marker", "bucket", _delete_marker, "recycled", VERSIONED, "versioning"),
     Residue("objects", "bucket", _versions, "recycled"),
-    Residue("multipart-upload", "bucket", _upload, "recycled"),
+    Residue("multipart-upload", "bucket", _upload, "recycled", needs="multipart_listing"),
     Residue("cors", "bucket", _cors, "discarded"),
-    Residue("policy", "bucket", _policy, "discarded"),
-    Residue("lifecycle", "bucket", _lifecycle, "discarded"),
-    Residue("tagging", "bucket", _tag_bucket, "discarded"),
+    Residue("policy", "bucket", _policy, "discarded", needs="bucket_policy"),
+    Residue("lifecycle", "bucket", _lifecycle, "discarded", needs="bucket_lifecycle"),
+    Residue("tagging", "bucket", _tag_bucket, "discarded", needs="bucket_tags"),
 ]
 
 
