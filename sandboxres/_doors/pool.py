@@ -53,11 +53,15 @@ class PoolEngine:
     def __init__(self, limits: RecycleLimits | None = None, max_workers: int = 8, warm: bool = False) -> None:
         self.limits = limits or RecycleLimits()
         self.state = PoolState()
-        self.warm = WarmSide(warm, self.state.count)
+        self.warm = WarmSide(warm, self.state)
         self._expiring = False
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sandboxres-pool")
-        # Async holders wait for their resource here, never in the threads that create and recycle it
+        # Each job has threads of its own (started as needed), so that none waits behind another: async holders wait
+        # for their resource in the acquirers, never in the threads that create it; a recycling a holder waits for
+        # never queues behind creations or deletions (seconds each on AWS)
         self._acquirers = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sandboxres-pool-acquire")
+        self._recyclers = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sandboxres-pool-recycle")
+        self._deleters = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="sandboxres-pool-delete")
         self._closing = threading.Event()  # ends the recyclings in progress when the pool closes
         self._recyclings: list[Future[Pooled | None]] = []
         self._discards: list[Future[CleanupError | None]] = []
@@ -80,7 +84,7 @@ class PoolEngine:
         except BaseException as exc:
             resource.lifecycle.report(exc, resource._delete_now())
             raise
-        seconds = time.monotonic() - started
+        seconds = pooled.creation_seconds = time.monotonic() - started
         self.state.measured(pooled.shape, False, seconds)
 
         def counted(counters: KindCounters) -> None:
@@ -152,7 +156,7 @@ class PoolEngine:
             lifecycle = pooled.resource.lifecycle
             estimate = kind_of(lifecycle.spec).recycle_estimate(lifecycle.spec, self.limits)
             with contextlib.suppress(RuntimeError):  # the executor is shut down: the pool closed meanwhile
-                future = self._executor.submit(self._recycle, pooled)
+                future = self._recyclers.submit(self._recycle, pooled)
                 self._recyclings.append(future)
                 self._expect(pooled.shape, future, recycling=True, estimate=estimate)
                 return
@@ -168,7 +172,10 @@ class PoolEngine:
         if now:
             pooled.resource.lifecycle.report(None, self._delete(pooled))
         else:
-            self._discards.append(self._executor.submit(self._delete, pooled))
+            self._discards.append(self._deleters.submit(self._delete, pooled))
+            if self.warm.leases is not None and not self.state.closed:  # a warm pool keeps its size
+                with contextlib.suppress(RuntimeError):  # closed meanwhile
+                    self.prepare(pooled.resource.lifecycle.spec, 1)
 
     def _delete(self, pooled: Pooled) -> CleanupError | None:
         failure: CleanupError | None = pooled.resource._delete_now()
@@ -215,7 +222,9 @@ class PoolEngine:
         """Delete everything the pool holds (after the creations in progress; recyclings in progress are
         stopped); report every failure at once."""
         idle, coming = self.state.drain()
-        self._closing.set()
+        if self.warm.leases is None:  # in-run: the resources are deleted anyway
+            self._closing.set()
+        # warm: recyclings in progress finish, so that their resources are released clean for the next run
         self._acquirers.shutdown(wait=True)
         failures: list[CleanupError | None] = []
         for each in coming:
@@ -230,10 +239,11 @@ class PoolEngine:
         idle = [pooled for pooled in idle if not self.warm.lost(pooled)]
         released = list(self._executor.map(self.warm.release, idle))  # warm: left for a later run
         unreleased = [pooled for pooled, kept in zip(idle, released, strict=True) if not kept]
-        failures += list(self._executor.map(self._delete, unreleased))
+        failures += list(self._deleters.map(self._delete, unreleased))
         done, _ = wait(self._discards)
         failures += [future.result() for future in done]
-        self._executor.shutdown(wait=True)
+        for threads in (self._executor, self._recyclers, self._deleters):
+            threads.shutdown(wait=True)
         self.warm.close()
         self._sigterm.close()
         report_many(primary, [*self._left_by_preparations, *failures])

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sandboxres._doors.pool_state import KindCounters, Pooled, shape_of
+from sandboxres._doors.pool_state import KindCounters, Pooled, PoolState, shape_of
 from sandboxres._doors.sync import Ephemeral, guard_target
 from sandboxres._doors.warm_leases import WarmLeases
 from sandboxres._engine.plans import TAG_POOLED
@@ -29,9 +29,9 @@ _said_embedded = threading.Event()
 class WarmSide:
     """What a pool does differently when warm; every method is a no-op (or None) for an in-run pool."""
 
-    def __init__(self, wanted: bool, count: Callable[[str, Callable[[KindCounters], None]], None]) -> None:
+    def __init__(self, wanted: bool, state: PoolState) -> None:
         self.wanted = wanted
-        self._count = count
+        self._state = state
         self._lock = threading.Lock()
         self._checked = False
         self.leases: WarmLeases | None = None
@@ -75,11 +75,19 @@ class WarmSide:
                 leases.forget(record)
                 continue
             pooled = Pooled(resource, shape, baseline=record.baseline, lease=record)
+            pooled.creation_seconds = record.creation_seconds
+            if record.creation_seconds:  # what a creation of this shape costs, for the pool's wait-or-create choice
+                self._state.measured(shape, False, record.creation_seconds)
             reason = None if record.clean else verdict(pooled)
             if reason is not None:
                 discard(pooled, f"its last holder did not release it clean, and {reason}")
                 continue
-            self._count(spec.kind, _leased)
+
+            def leased(counters: KindCounters) -> None:
+                counters.leased += 1
+                counters.leased_creation_seconds += record.creation_seconds
+
+            self._state.count(spec.kind, leased)
             return pooled
         return None
 
@@ -91,7 +99,12 @@ class WarmSide:
         lifecycle = pooled.resource.lifecycle
         try:
             pooled.lease = leases.record(
-                lifecycle.kind, lifecycle.name, pooled.shape[1], facts_as_dict(lifecycle.facts), pooled.baseline
+                lifecycle.kind,
+                lifecycle.name,
+                pooled.shape[1],
+                facts_as_dict(lifecycle.facts),
+                pooled.baseline,
+                pooled.creation_seconds,
             )
         except Exception as exc:
             log.warning(
@@ -126,7 +139,7 @@ class WarmSide:
             return False
         lifecycle.released()
         if kept:
-            self._count(lifecycle.spec.kind, _released)
+            self._state.count(lifecycle.spec.kind, _released)
         return True
 
     def expire_idle(self) -> None:
@@ -144,10 +157,6 @@ class WarmSide:
     def close(self) -> None:
         if self.leases is not None:
             self.leases.close()
-
-
-def _leased(counters: KindCounters) -> None:
-    counters.leased += 1
 
 
 def _released(counters: KindCounters) -> None:

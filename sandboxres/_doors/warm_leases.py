@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import threading
 import time
 import uuid
@@ -98,7 +99,7 @@ class WarmLeases:
         records = self._driver.run(read_records(shape))
         candidates = sorted(
             (r for r in records if r.available(now) and not self._too_old(r, now)),
-            key=lambda r: (r.state != IDLE, not r.clean, -r.idle_since),
+            key=lambda r: (r.state != IDLE, not r.clean, random.random()),  # spread concurrent leases
         )
         for record in candidates:
             got = self._driver.run(take_lease(record, self.run_id, uuid.uuid4().hex, time.time(), self.lease_seconds))
@@ -112,7 +113,15 @@ class WarmLeases:
     def _too_old(self, record: LeaseRecord, now: float) -> bool:
         return record.state == IDLE and now - record.idle_since > self.idle_seconds
 
-    def record(self, kind: str, name: str, shape: str, facts: dict[str, Any], baseline: dict[str, Any]) -> LeaseRecord:
+    def record(
+        self,
+        kind: str,
+        name: str,
+        shape: str,
+        facts: dict[str, Any],
+        baseline: dict[str, Any],
+        creation_seconds: float = 0.0,
+    ) -> LeaseRecord:
         """Record a resource this run created, leased by this run."""
         self.open()
         now = time.time()
@@ -124,6 +133,7 @@ class WarmLeases:
             token=uuid.uuid4().hex,
             expires=now + self.lease_seconds,
             created=now,
+            creation_seconds=creation_seconds,
             facts=facts,
             baseline=baseline,
         )

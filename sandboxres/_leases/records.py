@@ -45,6 +45,7 @@ class LeaseRecord:
     expires: float = 0.0  # epoch seconds (holder's clock) until which the lease holds
     idle_since: float = 0.0  # epoch seconds of the last release
     created: float = 0.0  # epoch seconds of the resource's creation
+    creation_seconds: float = 0.0  # how long its creation took (create + ready), as its creator measured it
     clean: bool = False  # released right after a recycling proved it clean
     version: int = 0  # incremented by every write
     facts: dict[str, Any] = field(default_factory=dict)
@@ -71,6 +72,7 @@ class LeaseRecord:
             "expires": {"N": _number(self.expires)},
             "idle_since": {"N": _number(self.idle_since)},
             "created": {"N": _number(self.created)},
+            "creation_seconds": {"N": _number(self.creation_seconds)},
             "clean": {"BOOL": self.clean},
             "version": {"N": str(self.version)},
             "facts": {"S": json.dumps(self.facts, sort_keys=True)},
@@ -96,6 +98,7 @@ class LeaseRecord:
             expires=number("expires"),
             idle_since=number("idle_since"),
             created=number("created"),
+            creation_seconds=number("creation_seconds"),
             clean=bool((item.get("clean") or {}).get("BOOL", False)),
             version=int(number("version")),
             facts=json.loads(text("facts") or "{}"),
