@@ -198,19 +198,23 @@ class WarmLeases:
 
     def _beat(self) -> None:
         while not self._stop.wait(self.lease_seconds / 3):
-            with self._lock:
-                held = [r for r in self._held.values() if r.key not in self._lost]
-            for record in held:
-                try:
-                    kept = self._driver.run(renew(record, time.time(), self.lease_seconds))
-                except Exception as exc:  # the next beat tries again; the lease holds until it expires
-                    log.warning("renewing the lease of %s %s failed: %s", record.kind, record.name, exc)
-                    continue
-                if not kept:
-                    log.error(
-                        "the lease of %s %s expired and another run took it over: this run no longer uses it",
-                        record.kind,
-                        record.name,
-                    )
-                    with self._lock:
-                        self._lost.add(record.key)
+            self.renew_all()
+
+    def renew_all(self) -> None:
+        """One heartbeat: renew every lease this run holds; a lease found taken over is marked lost."""
+        with self._lock:
+            held = [r for r in self._held.values() if r.key not in self._lost]
+        for record in held:
+            try:
+                kept = self._driver.run(renew(record, time.time(), self.lease_seconds))
+            except Exception as exc:  # the next beat tries again; the lease holds until it expires
+                log.warning("renewing the lease of %s %s failed: %s", record.kind, record.name, exc)
+                continue
+            if not kept:
+                log.error(
+                    "the lease of %s %s expired and another run took it over: this run no longer uses it",
+                    record.kind,
+                    record.name,
+                )
+                with self._lock:
+                    self._lost.add(record.key)
