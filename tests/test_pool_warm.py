@@ -39,8 +39,8 @@ def _records(look: Inventory) -> dict[str, dict[str, Any]]:
     return {item["name"]["S"]: item for item in items}
 
 
-def _one_run(items: int = 1) -> dict[str, str]:
-    """A run: one table (with ``items`` written), one bucket, one queue; the names it got."""
+def _one_run(items: int = 1) -> dict[str, Any]:
+    """A run: one table (with ``items`` written), one bucket, one queue; the names it got, and its counters."""
     with sandboxres.Pool(warm=True, limits=FAST) as pool:
         with pool.table("users", range_key="sk") as t:
             assert t.table.scan(ConsistentRead=True)["Items"] == [], "a leased table held a previous run's items"
@@ -51,15 +51,18 @@ def _one_run(items: int = 1) -> dict[str, str]:
             b.client.put_object(Bucket=b.name, Key="k", Body=b"x")
         with pool.queue("jobs") as q:
             pass
-        names = {"table": t.name, "bucket": b.name, "queue": q.name}
-    names["counters"] = {k: v.as_dict() for k, v in pool.counters.items()}  # type: ignore[assignment]
-    return names
+        return {
+        "table": t.name,
+        "bucket": b.name,
+        "queue": q.name,
+        "counters": {k: v.as_dict() for k, v in pool.counters.items()},
+    }
 
 
 def test_the_next_run_leases_what_the_first_released(account: Inventory, monkeypatch: pytest.MonkeyPatch) -> None:
     _new_run(monkeypatch, "first")
     first = _one_run()
-    assert first["counters"]["table"]["created"] == 1  # type: ignore[index]
+    assert first["counters"]["table"]["created"] == 1
     records = _records(account)
     assert {first["table"], first["bucket"], first["queue"]} <= set(records)
     assert all(item["state"]["S"] == IDLE for item in records.values())
