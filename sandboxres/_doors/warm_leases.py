@@ -96,7 +96,7 @@ class WarmLeases:
         """A record of ``shape`` now leased by this run (idle ones first, then expired leases), or None."""
         self.open()
         now = time.time()
-        records = self._driver.run(read_records(shape))
+        records = self._driver.run(read_records(shape, brief=True))
         candidates = sorted(
             (r for r in records if r.available(now) and not self._too_old(r, now)),
             key=lambda r: (r.state != IDLE, not r.clean, random.random()),  # spread concurrent leases
@@ -165,7 +165,7 @@ class WarmLeases:
         self.open()
         now = time.time()
         taken = []
-        for record in self._driver.run(read_records()):
+        for record in self._driver.run(read_records(brief=True)):
             if record.kind in KINDS and self._too_old(record, now):
                 got = self._driver.run(take_lease(record, self.run_id, uuid.uuid4().hex, now, self.lease_seconds))
                 if got is not None:

@@ -20,8 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-LEASE_TABLE = "test_sandboxres_pool_leases"  # the prefix of the library's tables: the sweeper and the policy see it
-KEY = "resource"  # the table's hash key: "<kind>#<name>"
+LEASE_TABLE = "test_sandboxres_pool_leases_v1"  # our prefix (the sweeper and the policy see it); v1: its format
+SHAPE = "shape"  # the table's hash key: a run asking for a shape reads only that shape's records (one Query)
+KEY = "resource"  # its range key: "<kind>#<name>"
+BRIEF = ("shape", "resource", "kind", "name", "state", "holder", "expires", "idle_since", "clean", "version")
 TAG_ROLE = "sandboxres:role"  # on the lease table: "pool-leases"
 ROLE = "pool-leases"
 LEASE_SECONDS = 120.0
@@ -54,6 +56,10 @@ class LeaseRecord:
     @property
     def key(self) -> str:
         return key_of(self.kind, self.name)
+
+    def item_key(self) -> dict[str, Any]:
+        """The record's primary key, in the low-level attribute-value format."""
+        return {SHAPE: {"S": self.shape}, KEY: {"S": self.key}}
 
     def available(self, now: float) -> bool:
         """Idle, or leased by a holder whose lease expired (it died or hung: taken over, recycled before use)."""
