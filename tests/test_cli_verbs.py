@@ -24,7 +24,7 @@ from sandboxres._safety.guard_settings import CI_VARIABLES
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-VERBS = ("check", "env", "doctor", "emulator", "policy", "init", "sweep")
+VERBS = ("check", "env", "doctor", "emulator", "policy", "init", "sweep", "pool")
 CANARIES = {
     "AWS_ACCESS_KEY_ID": "AKIACANARY7Q2W3E4R5T",
     "AWS_SECRET_ACCESS_KEY": "canary-secret-Zx9Yw8Vu7Ts6Rq5Po4",

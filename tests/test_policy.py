@@ -30,15 +30,25 @@ from sandboxres import Index
 from sandboxres._doors.cli.check import CHECKS, check_kind
 from sandboxres._doors.cli.doctor import PROBES, diagnose
 from sandboxres._doors.sweep import sweep
+from sandboxres._doors.warm_status import drain, warm_status
 from sandboxres._engine.errors import SpecError
 from sandboxres._engine.plans import Progress
 from sandboxres._kinds.bucket import BUCKET
 from sandboxres._kinds.queue import QUEUE, QueueFacts
 from sandboxres._kinds.table import TABLE
+from sandboxres._leases.records import LEASE_TABLE
 from sandboxres._runtime.clients import active_target, aio_session, client_pool
 from sandboxres._runtime.drivers import SyncDriver
 from sandboxres._runtime.settings import ENDPOINT_VARIABLES
-from sandboxres._safety.iam_policy import OPERATIONS, build_policy, iam_action_service, permissions_for
+from sandboxres._safety.iam_policy import (
+    LEASE_OPERATIONS,
+    LEASE_STATEMENT_SID,
+    OPERATIONS,
+    build_policy,
+    iam_action_service,
+    permissions_for,
+)
+from tests.support.moto_server import reset
 
 HOOK_ID = "sandboxres-policy-test"
 
@@ -515,3 +525,102 @@ def test_whole_policy_fits_a_managed_policy() -> None:
     which is why the set-up pages attach a managed policy)."""
     size = len(re.sub(r"\s", "", json.dumps(build_policy())))
     assert 2048 < size <= 6144
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Warm pools: their lease table under a narrower table prefix.
+
+
+def test_lease_table_statement_only_where_the_table_prefix_does_not_cover_it() -> None:
+    lease_arn = f"arn:aws:dynamodb:*:*:table/{LEASE_TABLE}"
+    default = build_policy()
+    assert LEASE_STATEMENT_SID not in {s["Sid"] for s in default["Statement"]}
+    assert all(allowed(default, f"dynamodb:{op}", lease_arn) for _service, op in LEASE_OPERATIONS)
+    assert LEASE_STATEMENT_SID not in {s["Sid"] for s in build_policy(table_prefix="test_sandboxres_")["Statement"]}
+    assert LEASE_STATEMENT_SID not in {s["Sid"] for s in build_policy(["s3", "sqs"])["Statement"]}
+
+    narrow = build_policy(["dynamodb"], table_prefix="test_billing_")
+    statement = next(s for s in narrow["Statement"] if s["Sid"] == LEASE_STATEMENT_SID)
+    assert statement["Resource"] == [lease_arn]
+    assert set(statement["Action"]) == {
+        "dynamodb:DescribeTable",
+        "dynamodb:CreateTable",
+        "dynamodb:TagResource",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Scan",
+    }
+    assert not allowed(narrow, "dynamodb:DeleteTable", lease_arn)
+    assert not allowed(narrow, "dynamodb:GetItem", f"{lease_arn}_other")
+    assert not allowed(narrow, "dynamodb:GetItem", "arn:aws:dynamodb:*:*:table/test_other")
+
+
+@pytest.fixture
+def warm_target(upstream_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The module's moto server, empty, as the target (warm pools outlive a run only on an external emulator)."""
+    reset(upstream_url)
+    for name, value in {
+        "AWS_ENDPOINT_URL": upstream_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    yield active_target()
+    reset(upstream_url)
+
+
+def test_policy_with_a_narrow_prefix_allows_what_warm_pools_do(
+    warm_target: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two warm-pool runs (the second leases the table the first left), `pool status` and `pool drain --yes`, each call
+    recorded: a policy narrowed to the pooled resources' label allows all of them, the lease table's included."""
+    rec = Recorder()
+    pool = client_pool(warm_target)
+    emitters = [pool._session.events, *(c.meta.events for c in pool._clients.values())]
+    create_client = botocore.client.ClientCreator.create_client
+
+    def create_hooked_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        client = create_client(self, *args, **kwargs)
+        rec.attach(client.meta.events)
+        emitters.append(client.meta.events)
+        return client
+
+    monkeypatch.setattr(botocore.client.ClientCreator, "create_client", create_hooked_client)
+    for events in emitters:
+        rec.attach(events)
+    try:
+        for run in range(2):
+            with sandboxres.Pool(warm=True) as warm:
+                with warm.table("policywarm") as table:
+                    table.table.put_item(Item={"pk": "a"})
+                if run == 0:  # left idle, not clean (a later lease would recycle it first): drained below
+                    with warm.queue("policywarm", dead_letter=1):
+                        pass
+        assert warm.counters["table"].leased == 1
+        assert warm_status().ok
+        assert drain(dry_run=False).ok
+    finally:
+        for events in emitters:
+            rec.detach(events)
+    assert {("dynamodb", "Scan"), ("dynamodb", "UpdateItem"), ("dynamodb", "PutItem")} <= rec.operations()
+    account = pool.client("sts").get_caller_identity()["Account"]
+    region = warm_target.region
+    policy = build_policy(
+        ["dynamodb", "sqs"],
+        table_prefix="test_policywarm_",
+        queue_prefix="test_policywarm_",
+        account=account,
+        region=region,
+    )
+    checked = {
+        (permission.action, arn)
+        for service, operation, params in rec.calls
+        for permission in permissions_for(service, operation)
+        for arn in _arns(service, params, permission.resource, region, account, rec)
+    }
+    assert ("dynamodb:Scan", f"arn:aws:dynamodb:{region}:{account}:table/{LEASE_TABLE}") in checked
+    denied = sorted((action, arn) for action, arn in checked if not allowed(policy, action, arn))
+    assert not denied, f"the narrowed policy denies calls warm pools make: {denied[:10]}"

@@ -8,6 +8,13 @@ tags once more and then runs the same delete plans as the context managers (vers
 every version; a dead-letter queue is itself a tagged ``test_`` queue). A resource lacking either the prefix
 or the tags is never deleted. On ``aws`` the safety guards run first.
 
+Warm pools (``Pool(warm=True)``): when the target holds the warm pools' lease table, a resource it records as
+leased by a live run is in use and left alone (``Ignored``, its reason starting with "in use"); one that is idle
+(or whose lease expired) is judged by how long it has been idle instead of its creation time, and deleted after
+taking its lease (a run that leased it meanwhile wins) and with its record. The lease table itself is left alone
+while it holds any record; an empty one is judged by its age like any other table. A lease table that cannot be
+read is an error, and every pooled resource is then left alone.
+
 With ``include_untagged=True`` (and an age), buckets of the library's exact name format (prefix, label, 16 hex
 digits) that carry no tags at all and were created (S3's CreationDate) at least ``older_than`` ago are listed
 apart (``report.untagged``) and deleted too: a process killed between CreateBucket and tagging, on an endpoint
@@ -24,8 +31,11 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Callable, Sequence
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -39,11 +49,15 @@ from sandboxres._doors.sweep_report import (
     check_kinds,
     parse_age,
 )
+from sandboxres._doors.warm_leases import lease_seconds
 from sandboxres._engine.classify import error_code
 from sandboxres._engine.errors import ConfigurationError, SpecError
+from sandboxres._engine.plans import TAG_POOLED
 from sandboxres._engine.redaction import redact, redact_url
 from sandboxres._kinds import KINDS, Listed
 from sandboxres._kinds.bucket import BUCKET
+from sandboxres._leases.plans import forget, read_records, take_lease
+from sandboxres._leases.records import IDLE, LEASE_TABLE, LeaseRecord, facts_from_dict
 from sandboxres._runtime.clients import active_target, client_pool
 from sandboxres._runtime.drivers import SyncDriver
 from sandboxres._runtime.reachability import connection_error
@@ -64,6 +78,7 @@ __all__ = [
 ]
 
 DEFAULT_WORKERS = 8
+IN_USE = "in use"  # the start of the reason of a resource left alone because a warm pool's run holds it
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -133,6 +148,7 @@ def sweep(
             "process is creating right now"
         )
 
+    hold_seconds = lease_seconds()
     target = active_target()
     guard_target(target)
     _check_reachable(target, chosen)
@@ -140,6 +156,8 @@ def sweep(
     report = SweepReport(target.kind, dry_run, age_limit, run_id, chosen)
     tell = _Progress(progress)
     now = datetime.now(timezone.utc)
+    warm = _read_warm(driver, target, chosen, report)
+    recorded: dict[tuple[Kind, str], LeaseRecord] = {}  # swept resources a warm pool records: deleted with it
 
     candidates: list[tuple[Kind, Listed]] = []
     for kind in chosen:
@@ -170,9 +188,18 @@ def sweep(
         age = _age(verdict.created_at, now)
         if run_id is not None and not same_run(verdict.run_id, run_id):
             return Ignored(kind, name, f"run {verdict.run_id}, not {run_id}")
+        created = verdict.created_at.isoformat().replace("+00:00", "Z")
+        if kind == "table" and name == LEASE_TABLE:
+            if warm is None or warm.records:
+                held = "it could not be read" if warm is None else f"it holds {len(warm.records)} record(s)"
+                return Ignored(kind, name, f"{IN_USE}: the warm pools' lease table ({held})")
+        elif warm is None:
+            if tags.get(TAG_POOLED) == "true":
+                return Ignored(kind, name, f"{IN_USE} perhaps: pooled, and the warm pools' lease table was not read")
+        elif (record := warm.by_name.get((kind, name))) is not None:
+            return _judge_warm(kind, name, record, verdict.run_id, created, age_limit, recorded)
         if age_limit is not None and age < age_limit:
             return Ignored(kind, name, f"only {age:.0f} s old")
-        created = verdict.created_at.isoformat().replace("+00:00", "Z")
         return SweptResource(kind, name, verdict.run_id, created, round(age, 1))
 
     facts_of = {(kind, listed.facts.name): listed.facts for kind, listed in candidates}
@@ -198,9 +225,13 @@ def sweep(
                 with slot:
                     if resource.untagged:
                         existed = driver.run(delete_untagged_bucket(facts))
+                    elif (record := recorded.get((resource.kind, resource.name))) is not None:
+                        existed = _delete_warm(driver, record, target.run_id, hold_seconds)
                     else:
                         existed = driver.run(delete_owned(kind, facts))
                 resource.status = "deleted" if existed else "gone"
+            except _LeasedMeanwhile:
+                resource.status, resource.error = "failed", "leased from the warm pool meanwhile: left alone"
             except Exception as exc:
                 resource.status, resource.error = "failed", _describe(exc)
             return resource
@@ -209,6 +240,94 @@ def sweep(
         for done, resource in enumerate(pool.map(delete, doomed), start=1):
             tell(SweepProgress("delete", done, len(doomed), resource.kind, resource.name))
     return report
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Warm pools
+
+
+@dataclass
+class _Warm:
+    """The lease table as the sweep read it: every record, and each name it covers (a queue's dead-letter queue
+    too) -> its record."""
+
+    records: list[LeaseRecord] = field(default_factory=list)
+    by_name: dict[tuple[Kind, str], LeaseRecord] = field(default_factory=dict)
+
+
+def recorded_names(record: LeaseRecord) -> list[str]:
+    """Every resource name a record covers: its own, then those in its facts (a queue's dead-letter queue)."""
+
+    def walk(facts: object) -> Iterator[str]:
+        if isinstance(facts, dict):
+            if isinstance(facts.get("name"), str):
+                yield facts["name"]
+            for value in facts.values():
+                yield from walk(value)
+
+    return list(dict.fromkeys([record.name, *walk(record.facts)]))
+
+
+def _read_warm(driver: SyncDriver, target: Target, kinds: Sequence[Kind], report: SweepReport) -> _Warm | None:
+    """The lease table's records (none when it does not exist, nor on the embedded target, whose emulator ends
+    with this process); None, with an error in the report, when it could not be read."""
+    if target.kind == "embedded":
+        return _Warm()
+    try:
+        if "table" not in kinds:
+            _check_reachable(target, ["table"])
+        records = driver.run(read_records())
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return _Warm()
+        report.errors.append(
+            f"reading the warm pools' lease table failed: {_describe(exc)}; pooled resources are left alone"
+        )
+        return None
+    warm = _Warm(records)
+    for record in records:
+        for name in recorded_names(record):
+            warm.by_name[(record.kind, name)] = record
+    return warm
+
+
+def _judge_warm(
+    kind: Kind,
+    name: str,
+    record: LeaseRecord,
+    run_id: str,
+    created: str,
+    age_limit: float | None,
+    recorded: dict[tuple[Kind, str], LeaseRecord],
+) -> SweptResource | Ignored:
+    """A resource a warm pool records: in use while leased; else aged by how long nobody has used it (since its
+    release, or since its lease expired)."""
+    now = time.time()
+    if not record.available(now):
+        return Ignored(kind, name, f"{IN_USE}: leased from the warm pool by run {record.holder}")
+    if name != record.name:
+        return Ignored(kind, name, f"goes with {record.kind} {record.name} of the warm pool")
+    unused = max(0.0, now - (record.idle_since if record.state == IDLE else record.expires))
+    if age_limit is not None and unused < age_limit:
+        return Ignored(kind, name, f"idle in the warm pool for only {unused:.0f} s")
+    recorded[(kind, name)] = record
+    return SweptResource(kind, name, run_id, created, round(unused, 1))
+
+
+class _LeasedMeanwhile(Exception):
+    """A run leased the resource between the sweep's reading and its deletion."""
+
+
+def _delete_warm(driver: SyncDriver, record: LeaseRecord, run_id: str, hold_seconds: float) -> bool:
+    """Take the record's lease (conditional on the record as read), delete the resource as recorded (its
+    dead-letter queue with it; prefix and tags checked once more), then forget the record."""
+    held = driver.run(take_lease(record, run_id, uuid.uuid4().hex, time.time(), hold_seconds))
+    if held is None:
+        raise _LeasedMeanwhile
+    kind = KINDS[record.kind]
+    existed = driver.run(delete_owned(kind, facts_from_dict(kind.facts_type, record.facts)))
+    driver.run(forget(held))
+    return existed
 
 
 CONNECT_SECONDS = 3.0

@@ -14,6 +14,12 @@ library's name prefixes:
   their own with ``"Resource": "*"``. Scoping ``dynamodb:ListTables`` to ``table/test_*`` looks tidier but
   AWS does not honour it: the listing is then denied.
 
+Warm pools keep their leases in one table, ``test_sandboxres_pool_leases`` (``sandboxres._leases``): they
+describe, create and tag it, and get, put, update, delete and scan its items. The table statement grants all of
+that while the table prefix covers its name (the default ``test_`` does); a narrower prefix
+(``table_prefix="test_billing_"``) gets a statement of its own, scoped to that one table
+(:data:`LEASE_OPERATIONS`).
+
 IAM action names are not always the operation's name (``HeadBucket`` needs ``s3:ListBucket``, ``CreateTable``
 with tags also ``dynamodb:TagResource``...): each kind's permissions module says which. DynamoDB Streams
 operations use the ``dynamodb:`` action prefix.
@@ -28,6 +34,7 @@ from typing import Any
 from sandboxres._engine.errors import SpecError
 from sandboxres._kinds import KINDS
 from sandboxres._kinds.permissions import ArnKind, Operations, Permission, Scope, permissions
+from sandboxres._leases.records import LEASE_TABLE
 
 PolicyService = str  # the SDK service of a kind's client: "dynamodb", "s3", "sqs"
 POLICY_SERVICES: tuple[PolicyService, ...] = tuple(dict.fromkeys(kind.service for kind in KINDS.values()))
@@ -54,6 +61,19 @@ _STATEMENTS: tuple[tuple[ArnKind, str], ...] = (
     *(statement for kind in KINDS.values() for statement in kind.policy.statements),
     ("*", "UnscopedListingAndIdentity"),
 )
+
+# What warm pools do on their lease table: make sure it exists (tagged), then conditional reads and writes of its
+# items and a scan. Their permissions are the table kind's, on the lease table.
+LEASE_OPERATIONS: tuple[tuple[str, str], ...] = (
+    ("dynamodb", "DescribeTable"),
+    ("dynamodb", "CreateTable"),
+    ("dynamodb", "GetItem"),
+    ("dynamodb", "PutItem"),
+    ("dynamodb", "UpdateItem"),
+    ("dynamodb", "DeleteItem"),
+    ("dynamodb", "Scan"),
+)
+LEASE_STATEMENT_SID = "DynamoDBWarmPoolLeases"
 
 _REGION_RE = re.compile(r"^(\*|[a-z]{2}(-[a-z]+)+-\d+)$")
 _ACCOUNT_RE = re.compile(r"^(\*|\d{12})$")
@@ -152,4 +172,16 @@ def build_policy(
         for kind, sid in _STATEMENTS
         if actions[kind]
     ]
+    table_prefix = _prefixes(prefixes)["table"]
+    if "dynamodb" in chosen and not LEASE_TABLE.startswith(table_prefix):
+        table_sids = {sid for _kind, sid in KINDS["table"].policy.statements}
+        after = max(i for i, statement in enumerate(statements) if statement["Sid"] in table_sids) + 1
+        statements.insert(after, _lease_statement(Scope(partition, region, account)))
     return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def _lease_statement(scope: Scope) -> dict[str, Any]:
+    """The warm pools' lease table, exactly (no wildcard), for a table prefix that does not cover its name."""
+    table_arn = KINDS["table"].policy.arns(LEASE_TABLE, scope)["table"].removesuffix("*")
+    actions = {p.action for key in LEASE_OPERATIONS for p in OPERATIONS[key] if p.resource == "table"}
+    return {"Sid": LEASE_STATEMENT_SID, "Effect": "Allow", "Action": sorted(actions), "Resource": [table_arn]}

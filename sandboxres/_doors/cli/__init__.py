@@ -11,11 +11,11 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 
-from sandboxres._doors.cli import check, doctor, emulator, env, init, policy, sweep
+from sandboxres._doors.cli import check, doctor, emulator, env, init, policy, pool, sweep
 from sandboxres._engine.errors import SandboxresError
 from sandboxres._engine.redaction import install_log_redaction
 
-VERBS = [check, env, doctor, emulator, policy, init, sweep]
+VERBS = [check, env, doctor, emulator, policy, init, sweep, pool]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 

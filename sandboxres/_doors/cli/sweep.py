@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from sandboxres._doors.sweep import SweepProgress, SweepReport, sweep
+from sandboxres._doors.sweep import IN_USE, SweepProgress, SweepReport, sweep
 from sandboxres._engine.errors import ConfigurationError, GuardError, SpecError
 from sandboxres._kinds import KIND_NAMES
 
@@ -75,11 +75,13 @@ def _print_text(report: SweepReport) -> None:
             line += f"  {r.error}"
         print(line)
     untagged = sum(1 for i in report.ignored if i.reason.startswith("not the library's"))
-    filtered = len(report.ignored) - untagged
+    in_use = sum(1 for i in report.ignored if i.reason.startswith(IN_USE))
+    filtered = len(report.ignored) - untagged - in_use
     if report.ignored:
         print(
-            f"left alone: {untagged} with the prefix but without the library's tags, {filtered} filtered out "
-            "(names in --json)"
+            f"left alone: {untagged} with the prefix but without the library's tags, {filtered} filtered out"
+            + (f", {in_use} in use by warm pools" if in_use else "")
+            + " (names in --json)"
         )
     if report.untagged:
         print("untagged buckets of the library's exact name format (--include-untagged), by S3 creation date:")
