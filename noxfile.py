@@ -75,6 +75,8 @@ PLAN_MODULES = (
     "sandboxres/_kinds/queue/recycling.py",
     "sandboxres/_kinds/table/plans.py",
     "sandboxres/_kinds/table/recycling.py",
+    "sandboxres/_leases/plans.py",
+    "sandboxres/_leases/records.py",
     "sandboxres/_safety/ownership.py",
 )
 # Python 3.11's line tracing loses the lines a generator runs after a throw() into a `yield from`, which is how
