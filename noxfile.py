@@ -76,6 +76,8 @@ PLAN_MODULES = (
     "sandboxres/_kinds/queue/recycling.py",
     "sandboxres/_kinds/table/plans.py",
     "sandboxres/_kinds/table/recycling.py",
+    "sandboxres/_leases/plans.py",
+    "sandboxres/_leases/records.py",
     "sandboxres/_safety/ownership.py",
 )
 # What dynalite, local-aws-sqs and s3rver lack together (the words of tests/support/target_env.py's FEATURES).

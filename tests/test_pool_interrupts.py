@@ -44,6 +44,7 @@ INTERRUPTION_LINES = (
     "Traceback (most recent call last):",
 )
 
+
 def _late(name: str) -> bool:
     return "late" in name  # the shapes ``pool_hold.py`` prepares while holding (hex digits never spell it)
 
@@ -67,11 +68,7 @@ def interrupted_cleanly(url: str, program: Child, outcome: int, signal_name: str
 
 
 def _cases() -> list[Any]:
-    return [
-        pytest.param(api, name, id=f"{api}-{name}")
-        for api in ("sync", "async")
-        for name in ("SIGINT", "SIGTERM")
-    ]
+    return [pytest.param(api, name, id=f"{api}-{name}") for api in ("sync", "async") for name in ("SIGINT", "SIGTERM")]
 
 
 # ---------------------------------------------------------------------------------------------------------

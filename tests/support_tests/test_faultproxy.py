@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
 import itertools
 import json
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -586,3 +588,76 @@ def test_aioboto3_sees_the_same_faults(proxy: FaultProxy) -> None:
     # botocore says ConnectionClosedError (an HTTPClientError), aiobotocore EndpointConnectionError (a
     # ConnectionError): their only common base is BotoCoreError.
     assert reset in ("ConnectionClosedError", "EndpointConnectionError")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# serialized forwarding
+
+
+class _Upstream(http.server.ThreadingHTTPServer):
+    """An upstream that answers 200 and counts the most requests it had in hand at once; a request waits (a second
+    at most) for another one to arrive while it is in hand."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _UpstreamHandler)
+        self.lock = threading.Lock()
+        self.in_hand = 0
+        self.most = 0
+        self.another = threading.Event()
+
+
+class _UpstreamHandler(http.server.BaseHTTPRequestHandler):
+    server: _Upstream
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        upstream = self.server
+        with upstream.lock:
+            upstream.in_hand += 1
+            upstream.most = max(upstream.most, upstream.in_hand)
+            if upstream.in_hand > 1:
+                upstream.another.set()
+        upstream.another.wait(1.0)
+        with upstream.lock:
+            upstream.in_hand -= 1
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def _get_items(url: str, table: str, count: int) -> None:
+    body = json.dumps({"TableName": table}).encode()
+    headers = {"X-Amz-Target": "DynamoDB_20120810.GetItem", "Content-Type": "application/x-amz-json-1.0"}
+
+    def one() -> None:
+        with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=30) as reply:
+            reply.read()
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+
+@pytest.mark.parametrize(("table", "most"), [("serialized", 1), ("free", 2)])
+def test_serialized_requests_reach_the_upstream_one_at_a_time(table: str, most: int) -> None:
+    upstream = _Upstream()
+    threading.Thread(target=upstream.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        with start_fault_proxy(f"http://127.0.0.1:{upstream.server_port}") as proxy:
+            proxy.serialize(lambda request: request.resource == "serialized")
+            _get_items(proxy.url + "/", table, 2)
+            assert [(r.operation, r.resource, r.status) for r in proxy.requests] == [("GetItem", table, 200)] * 2
+            proxy.clear()
+            assert proxy._serialized == []
+    finally:
+        upstream.shutdown()
+        upstream.server_close()
+    assert upstream.most == most

@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.client
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from urllib.parse import urlsplit
 
@@ -30,6 +30,8 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._rules: list[Rule] = []
         self._records: list[SeenRequest] = []
+        self._serialized: list[Callable[[ProxyRequest], bool]] = []
+        self._one_at_a_time = threading.Lock()
         self._server = _Server(self)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(
@@ -52,15 +54,25 @@ class FaultProxy:
             self._rules.extend(flat)
         return flat
 
+    def serialize(self, select: Callable[[ProxyRequest], bool]) -> None:
+        """Forward the requests ``select`` accepts to the upstream one at a time (faults still apply around them).
+
+        moto evaluates a DynamoDB write's condition and applies the write without a lock: two concurrent writes
+        conditional on one version may both succeed, which DynamoDB never allows. Serializing a table's requests
+        gives them DynamoDB's atomicity. Undone by :meth:`clear`."""
+        with self._lock:
+            self._serialized.append(select)
+
     def remove(self, *rules: Rule) -> None:
         with self._lock:
             self._rules = [rule for rule in self._rules if all(rule is not r for r in rules)]
 
     def clear(self) -> None:
-        """Remove all rules and forget all recorded requests."""
+        """Remove all rules and serializations, and forget all recorded requests."""
         with self._lock:
             self._rules.clear()
             self._records.clear()
+            self._serialized.clear()
 
     def clear_rules(self) -> None:
         with self._lock:
@@ -212,6 +224,14 @@ class FaultProxy:
                 rule._anchor_event(request.service, request.operation, request.resource, document, now)
 
     def _forward(self, request: ProxyRequest) -> Reply:
+        with self._lock:
+            serialized = any(select(request) for select in self._serialized)
+        if not serialized:
+            return self._forward_now(request)
+        with self._one_at_a_time:
+            return self._forward_now(request)
+
+    def _forward_now(self, request: ProxyRequest) -> Reply:
         host, port = self._upstream
         connection = http.client.HTTPConnection(host, port, timeout=self.upstream_timeout)
         try:
