@@ -172,8 +172,10 @@ def renew(record: LeaseRecord, now: float, seconds: float) -> Plan[bool]:
 def release(record: LeaseRecord, now: float, clean: bool) -> Plan[bool]:
     """Give the resource back to the warm pool: idle since ``now``, with ``record``'s facts and baseline; False
     when the lease was lost before (the resource is another run's now: leave it alone)."""
-    idle = dataclasses.replace(record, state=IDLE, idle_since=now, clean=clean, version=record.version + 1)
-    changes = _changes(idle, "state", "idle_since", "clean", "facts", "baseline", "version")
+    idle = dataclasses.replace(
+        record, state=IDLE, idle_since=now, clean=clean, version=record.version + 1, released=record.token
+    )
+    changes = _changes(idle, "state", "idle_since", "clean", "facts", "baseline", "version", "released")
     condition = "#token = :token AND #state = :leased"
     values = {":token": {"S": record.token}, ":leased": {"S": LEASED}}
     try:
@@ -182,7 +184,8 @@ def release(record: LeaseRecord, now: float, clean: bool) -> Plan[bool]:
         if not _failed_condition(exc):
             raise
         now_there = yield from read_record(record)
-        return now_there is not None and now_there.token == record.token and now_there.state == IDLE
+        # A takeover does not touch "released": only another lease's release (after ours) could hide ours
+        return now_there is not None and now_there.released == record.token
     return True
 
 

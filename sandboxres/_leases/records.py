@@ -50,6 +50,7 @@ class LeaseRecord:
     creation_seconds: float = 0.0  # how long its creation took (create + ready), as its creator measured it
     clean: bool = False  # released right after a recycling proved it clean
     version: int = 0  # incremented by every write
+    released: str = ""  # the token of the lease that last released it (a lost release answer is read back by it)
     facts: dict[str, Any] = field(default_factory=dict)
     baseline: dict[str, Any] = field(default_factory=dict)
 
@@ -81,6 +82,7 @@ class LeaseRecord:
             "creation_seconds": {"N": _number(self.creation_seconds)},
             "clean": {"BOOL": self.clean},
             "version": {"N": str(self.version)},
+            "released": {"S": self.released or "-"},
             "facts": {"S": json.dumps(self.facts, sort_keys=True)},
             "baseline": {"S": json.dumps(self.baseline, sort_keys=True, default=str)},
         }
@@ -107,6 +109,7 @@ class LeaseRecord:
             creation_seconds=number("creation_seconds"),
             clean=bool((item.get("clean") or {}).get("BOOL", False)),
             version=int(number("version")),
+            released=text("released"),
             facts=json.loads(text("facts") or "{}"),
             baseline=json.loads(text("baseline") or "{}"),
         )

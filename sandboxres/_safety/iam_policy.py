@@ -14,7 +14,7 @@ library's name prefixes:
   their own with ``"Resource": "*"``. Scoping ``dynamodb:ListTables`` to ``table/test_*`` looks tidier but
   AWS does not honour it: the listing is then denied.
 
-Warm pools keep their leases in one table, ``test_sandboxres_pool_leases`` (``sandboxres._leases``): they
+Warm pools keep their leases in one table, ``test_sandboxres_pool_leases_v1`` (``sandboxres._leases``): they
 describe, create and tag it, and get, put, update, delete and scan its items. The table statement grants all of
 that while the table prefix covers its name (the default ``test_`` does); a narrower prefix
 (``table_prefix="test_billing_"``) gets a statement of its own, scoped to that one table
@@ -63,7 +63,7 @@ _STATEMENTS: tuple[tuple[ArnKind, str], ...] = (
 )
 
 # What warm pools do on their lease table: make sure it exists (tagged), then conditional reads and writes of its
-# items and a scan. Their permissions are the table kind's, on the lease table.
+# items, a query per shape and a scan (status, drain, sweep). The table kind's permissions, on the lease table.
 LEASE_OPERATIONS: tuple[tuple[str, str], ...] = (
     ("dynamodb", "DescribeTable"),
     ("dynamodb", "CreateTable"),
@@ -71,7 +71,10 @@ LEASE_OPERATIONS: tuple[tuple[str, str], ...] = (
     ("dynamodb", "PutItem"),
     ("dynamodb", "UpdateItem"),
     ("dynamodb", "DeleteItem"),
+    ("dynamodb", "Query"),
     ("dynamodb", "Scan"),
+    ("dynamodb", "ListTagsOfResource"),  # the sweeper reads its tags, and deletes it once empty
+    ("dynamodb", "DeleteTable"),
 )
 LEASE_STATEMENT_SID = "DynamoDBWarmPoolLeases"
 
