@@ -250,11 +250,13 @@ def main(argv: list[str] | None = None) -> int:
         recycle.append(
             f"| {name} | {len(times)} | {recycled} / {created} | {median * 1000:.1f} | {p90 * 1000:.1f} | {_met(met)} |"
         )
-    best = min(runs["pooled, no pre-provisioning"][1], runs["pooled, `prepare_*` up front"][1])
+    # The suite is done when its last test is; the pool's close (deleting what it holds, DELETING 5 s on AWS) follows.
+    best = min(runs["pooled, no pre-provisioning"][0], runs["pooled, `prepare_*` up front"][0])
+    best_closed = min(runs["pooled, no pre-provisioning"][1], runs["pooled, `prepare_*` up front"][1])
     warm_provisioning = runs["warm pool, second run (leases)"][2]
     verdicts = [
         f"target: pooled {n}-test suite <= {SUITE_TARGET:.0f} s wall: {_met(best <= SUITE_TARGET)} "
-        f"(best {best:.1f} s, scale {args.scale:g})",
+        f"(best {best:.1f} s until its last test, {best_closed:.1f} s including the pool's close; scale {args.scale:g})",
         f"target: per-test recycling overhead median <= {RECYCLE_TARGET * 1000:.0f} ms for every shape: "
         f"{_met(not missed)}{' (' + ', '.join(missed) + ' above)' if missed else ''}",
         f"target: warm pool, second run: <= {WARM_TARGET:.0f} s of provisioning for the whole suite: "
@@ -283,10 +285,14 @@ def _docs_body(args: argparse.Namespace, table: str, counters: str, recycle: str
         "global index, a third with a stream; every fifth also a bucket and a queue) against moto behind the fault "
         "proxy simulating AWS (tables CREATING 10 s, 15 s with a global index, DELETING 5 s; buckets invisible for "
         "1 s after creation; `--scale` multiplies these). Naive: fresh `ephemeral_*` resources per test, measured "
-        "on 10 tests and extrapolated; pooled: 100 tests through one `Pool` (wall time including its close), "
-        "without and with `prepare_*` (one of each recyclable shape, one stream table per test asking for one). "
-        "Then the overhead of handing out an idle resource again (acquire + recycle) on the embedded emulator. "
-        "See [pools](pools.md)."
+        "on 10 tests and extrapolated; pooled: 100 tests through one `Pool(max_workers=48)` (wall time until the "
+        "last test, and including the pool's close), without and with `prepare_*` (one of each recyclable shape, one "
+        "stream table per test asking for one); then two runs of a warm pool (`Pool(warm=True)`, `prepare_*` as "
+        "before): the first creates the lease table and the resources and releases them, the second leases them. "
+        "The tests' provisioning is the time they spent getting and giving back their resources. Then the overhead "
+        "per hand-out on the embedded emulator (acquire + give back, recycling in the background: what a test "
+        "that follows another of the same shape waits), with how many hand-outs were recycled and how many new. "
+        "See [pools](pools.md) and [warm pools](warm-pools.md)."
     )
     when = datetime.date.today().isoformat()
     where = paragraph(
