@@ -256,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     warm_provisioning = runs["warm pool, second run (leases)"][2]
     verdicts = [
         f"target: pooled {n}-test suite <= {SUITE_TARGET:.0f} s wall: {_met(best <= SUITE_TARGET)} "
-        f"(best {best:.1f} s until its last test, {best_closed:.1f} s including the pool's close; scale {args.scale:g})",
+        f"(best {best:.1f} s until its last test, {best_closed:.1f} s including the pool's close; "
+        f"scale {args.scale:g})",
         f"target: per-test recycling overhead median <= {RECYCLE_TARGET * 1000:.0f} ms for every shape: "
         f"{_met(not missed)}{' (' + ', '.join(missed) + ' above)' if missed else ''}",
         f"target: warm pool, second run: <= {WARM_TARGET:.0f} s of provisioning for the whole suite: "
