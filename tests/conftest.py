@@ -197,6 +197,17 @@ def emulator(upstream_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def emulator_target(emulator: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The module's moto server (emptied around the test) as this process's target, with dummy credentials and a
+    region, as a user would point a run at an emulator."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", emulator)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    return emulator
+
+
+@pytest.fixture
 def pool_target(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> PoolTarget:
     """The module's moto server (emptied around the test) as the target, or, when the run was started with a target
     (endpoint variables, ``SANDBOXRES_TARGET``), that one; and what it holds, seen directly."""

@@ -52,11 +52,11 @@ def _one_run(items: int = 1) -> dict[str, Any]:
         with pool.queue("jobs") as q:
             pass
         return {
-        "table": t.name,
-        "bucket": b.name,
-        "queue": q.name,
-        "counters": {k: v.as_dict() for k, v in pool.counters.items()},
-    }
+            "table": t.name,
+            "bucket": b.name,
+            "queue": q.name,
+            "counters": {k: v.as_dict() for k, v in pool.counters.items()},
+        }
 
 
 def test_the_next_run_leases_what_the_first_released(account: Inventory, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,6 @@ from sandboxres._kinds.bucket import BUCKET
 from tests.support.child_processes import child, child_env, script
 from tests.support.faultproxy import FaultProxy, HeldRequest, Rule
 from tests.support.inventory import Inventory
-from tests.support.moto_server import reset
 from tests.support.planted import make_bucket
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,14 +28,9 @@ AGE = 3.0  # S3 creation dates have whole seconds: ours are made older than this
 
 
 @pytest.fixture
-def emulator(upstream_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    reset(upstream_url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", upstream_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    yield upstream_url
-    reset(upstream_url)
+def emulator(emulator_target: str) -> str:
+    """The module's moto server as the target (emptied around the test)."""
+    return emulator_target
 
 
 def test_exact_name_format() -> None:

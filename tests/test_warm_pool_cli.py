@@ -21,21 +21,14 @@ from sandboxres import sweep
 from sandboxres._doors.cli import main
 from sandboxres._leases.records import LEASE_TABLE
 from tests.support.inventory import Inventory, raw_client
-from tests.support.moto_server import reset
 
 TWO_HOURS = 7200.0
 
 
 @pytest.fixture
-def target(upstream_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def target(emulator_target: str) -> str:
     """The module's moto server, empty, as the target of this process."""
-    reset(upstream_url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", upstream_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    yield upstream_url
-    reset(upstream_url)
+    return emulator_target
 
 
 def warm_run() -> tuple[str, str, str]:
@@ -64,9 +57,12 @@ def records(url: str) -> dict[str, dict[str, Any]]:
 
 def idle_for(url: str, kind: str, name: str, seconds: float) -> None:
     """Make a record say its resource was released ``seconds`` ago."""
-    raw_client("dynamodb", url).update_item(
+    dynamodb = raw_client("dynamodb", url)
+    items = dynamodb.scan(TableName=LEASE_TABLE, ConsistentRead=True)["Items"]
+    item = next(i for i in items if i["resource"]["S"] == f"{kind}#{name}")
+    dynamodb.update_item(
         TableName=LEASE_TABLE,
-        Key={"resource": {"S": f"{kind}#{name}"}},
+        Key={"shape": item["shape"], "resource": item["resource"]},
         UpdateExpression="SET idle_since = :since",
         ExpressionAttributeValues={":since": {"N": f"{time.time() - seconds:.3f}"}},
     )

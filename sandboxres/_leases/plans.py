@@ -154,13 +154,16 @@ def register(record: LeaseRecord) -> Plan[None]:
             raise LeaseConflict(f"{record.key} is already recorded under another lease") from exc
 
 
+def _held(record: LeaseRecord) -> tuple[str, dict[str, Any]]:
+    """The condition (and its values) of a write only the lease's holder may make: leased, by this token."""
+    return "#token = :token AND #state = :leased", {":token": {"S": record.token}, ":leased": {"S": LEASED}}
+
+
 def renew(record: LeaseRecord, now: float, seconds: float) -> Plan[bool]:
     """Push the lease's expiry forward; False when the lease is no longer ours (it expired and was taken)."""
     changes = {"expires": {"N": f"{now + seconds:.3f}"}}
-    condition = "#token = :token AND #state = :leased"
-    values = {":token": {"S": record.token}, ":leased": {"S": LEASED}}
     try:
-        yield _update(record, changes, condition, values)
+        yield _update(record, changes, *_held(record))
     except ClientError as exc:
         if not _failed_condition(exc):
             raise
@@ -176,10 +179,8 @@ def release(record: LeaseRecord, now: float, clean: bool) -> Plan[bool]:
         record, state=IDLE, idle_since=now, clean=clean, version=record.version + 1, released=record.token
     )
     changes = _changes(idle, "state", "idle_since", "clean", "facts", "baseline", "version", "released")
-    condition = "#token = :token AND #state = :leased"
-    values = {":token": {"S": record.token}, ":leased": {"S": LEASED}}
     try:
-        yield _update(record, changes, condition, values)
+        yield _update(record, changes, *_held(record))
     except ClientError as exc:
         if not _failed_condition(exc):
             raise
