@@ -212,3 +212,36 @@ def test_a_lease_lost_to_another_run_is_dropped_not_deleted(
     assert account.table_status(t.name) == "ACTIVE", "a resource another run holds was deleted"
     now = next(r for r in _records_of(taker) if r.name == t.name)
     assert (now.state, now.holder) == (LEASED, "taker"), "the run that lost the lease released it anyway"
+
+
+def test_on_dynalite_the_lease_table_and_tables_wait_like_on_aws(
+    dynalite: str, emulator: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dynalite keeps tables CREATING for 2 s: the lease table's creation is waited for, and the next run leases
+    the table the first released. dynalite keeps no tags, so ``drain`` cannot prove the table is the library's and
+    refuses to delete it (the test deletes what it made)."""
+    from sandboxres._doors.warm_status import drain
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", emulator)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynalite)
+    tables = Inventory(endpoint=dynalite)
+    names = []
+    try:
+        for run in ("first", "second"):
+            _new_run(monkeypatch, run)
+            with sandboxres.Pool(warm=True) as pool, pool.table("users") as t:
+                assert t.table.scan(ConsistentRead=True)["Items"] == []
+                t.table.put_item(Item={"pk": run})
+                names.append(t.name)
+        assert names[0] == names[1]
+        assert (pool.counters["table"].created, pool.counters["table"].leased) == (0, 1)
+        drained = drain(dry_run=False)
+        assert [(r.name, r.status) for r in drained.resources] == [(names[0], "failed")]
+        assert "sandboxres:managed" in str(drained.resources[0].error)
+        assert tables.table_status(names[0]) == "ACTIVE"
+    finally:
+        made = {*names, LEASE_TABLE} & tables.tables("test_")
+        for name in made:
+            tables.dynamodb.delete_table(TableName=name)
+        for name in made:
+            tables.dynamodb.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2})
