@@ -183,13 +183,32 @@ def test_a_bad_pool_value_is_a_usage_error(
     result = inner.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     named = "SANDBOXRES_POOL='maybe'" if env else "ini setting sandboxres_pool='sometimes'"
-    assert named in result.stderr.str() and "is not a yes/no value" in result.stderr.str()
+    assert named in result.stderr.str() and "is neither warm nor a yes/no value" in result.stderr.str()
+
+
+def test_warm_on_the_embedded_emulator_is_an_in_run_pool_and_the_summary_says_so(inner: pytest.Pytester) -> None:
+    inner.makepyfile(_SUITE)
+    result = inner.runpytest("-p", "no:randomly", "--sandboxres-pool=warm")
+    result.assert_outcomes(passed=4)
+    made = _by_test(inner.path)
+    assert made["first"]["table"] == made["second"]["table"]  # pooled...
+    assert not table_exists(made["first"]["table"]) and not bucket_exists(made["first"]["bucket"])  # ...and deleted
+    result.stdout.fnmatch_lines(
+        [
+            "resources: 5 created, 5 deleted, 0 kept, 0 left behind",
+            "pool: warm asked, but the embedded emulator ends with the run: an in-run pool *",
+            "pool tables: 1 created, 2 recycled, 0 discarded, * s saved",  # the in-run pool's lines
+        ]
+    )
+    assert result.stdout.str().count("warm asked") == 1 and "leased" not in result.stdout.str()
 
 
 def test_help_lists_the_pool_option(inner: pytest.Pytester) -> None:
-    inner.runpytest("--help").stdout.fnmatch_lines(
-        ["*--sandboxres-pool*", "*--sandboxres-no-pool*", "*sandboxres_pool*"]
+    result = inner.runpytest("--help")
+    result.stdout.fnmatch_lines(
+        ["*--sandboxres-pool, --sandboxres-pool=warm*", "*--sandboxres-no-pool*", "*sandboxres_pool*"]
     )
+    assert "--sandboxres-pool=yes" not in result.stdout.str()  # the yes/no spellings are accepted, not listed
 
 
 @pytest.mark.slow

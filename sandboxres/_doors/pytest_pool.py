@@ -1,4 +1,5 @@
-"""The pytest plugin's session pool: ``--sandboxres-pool`` (``SANDBOXRES_POOL=1``, ini ``sandboxres_pool = true``).
+"""The pytest plugin's session pool: ``--sandboxres-pool`` (``SANDBOXRES_POOL=1``, ini ``sandboxres_pool = true``),
+or a warm one with ``--sandboxres-pool=warm`` (``SANDBOXRES_POOL=warm``, ini ``sandboxres_pool = warm``).
 
 With the pool on, the function-scoped factory fixtures (``sandboxres_table`` & co, sync and async) draw their
 resources from one pool per session (per xdist worker), created at first use, and give them back at the test's end:
@@ -10,11 +11,20 @@ Demand: per shape, the peak number of resources held at once is recorded in pyte
 with the pool on pre-provisions that many of each shape at session start, concurrently. Under xdist the controller
 records, per shape, the largest peak of any worker, and every worker pre-provisions that many.
 
+Warm: the session pool is a ``Pool(warm=True)``: it first leases the idle resources earlier runs left in the
+target's lease table, and when the session ends it releases its clean resources there for the next run instead of
+deleting them. On the embedded emulator (which ends with the run) it is an in-run pool, and the summary says so.
+
+The value is only taken with ``=`` (``--sandboxres-pool=warm``): a bare ``--sandboxres-pool`` never takes the next
+argument, so ``pytest --sandboxres-pool tests/x.py`` runs tests/x.py. Each accepted spelling is an option string of
+its own (``_Spelled``); any other ``--sandboxres-pool=...`` is a usage error naming them.
+
 Registered by :mod:`sandboxres.pytest_plugin` (``pytest_plugins``), so its hooks sit beside the plugin's own.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import logging
@@ -30,6 +40,7 @@ from sandboxres._doors.pool_state import Shape, shape_of
 from sandboxres._doors.pytest_options import _FALSE, _TRUE
 from sandboxres._engine.errors import ConfigurationError, SandboxresError
 from sandboxres._kinds import KINDS
+from sandboxres._runtime.clients import active_target
 from sandboxres._runtime.settings import environ_view, load_env_file
 
 log = logging.getLogger("sandboxres")
@@ -41,58 +52,85 @@ _WORKER_KEY = "sandboxres_pool"
 _UNSHAPED = ("timeout", "keep")  # options that are not part of a shape: not recorded
 
 
+OFF, IN_RUN, WARM = "off", "in-run", "warm"  # the pool's modes
+_OPTION = "--sandboxres-pool"
+_SPELLINGS = {_OPTION: IN_RUN, f"{_OPTION}={WARM}": WARM}  # listed in --help; and the env's yes/no values:
+_HIDDEN = {**{f"{_OPTION}={v}": IN_RUN for v in _TRUE}, **{f"{_OPTION}={v}": OFF for v in _FALSE}}
+
+
+class _Spelled(argparse.Action):
+    """An option whose value is in its spelling: each accepted ``--sandboxres-pool[=value]`` is an option string
+    of its own, taking no argument, so that the bare flag never takes the next argument (a path) as its value. Any
+    other ``--sandboxres-pool=value`` is argparse's usage error, which names the accepted spellings."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, {**_SPELLINGS, **_HIDDEN}[option_string or _OPTION])
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sandboxres", "sandboxres (throw-away AWS resources)")
     group.addoption(
-        "--sandboxres-pool",
+        *_SPELLINGS,
         dest="sandboxres_pool",
-        action="store_true",
+        action=_Spelled,
         default=None,
         help="the function-scoped factory fixtures draw from one session pool and recycle at teardown; "
         "each shape's demand is recorded in pytest's cache and pre-provisioned on the next run. "
+        "=warm: the pool outlives the run: it first leases the idle resources earlier runs left (same account and "
+        "region) and releases its clean ones for the next run instead of deleting them (an in-run pool on the "
+        "embedded emulator). The value needs the '='. "
         "Overrides SANDBOXRES_POOL and the ini setting sandboxres_pool.",
     )
+    group.addoption(*_HIDDEN, dest="sandboxres_pool", action=_Spelled, default=None, help=argparse.SUPPRESS)
     group.addoption(
         "--sandboxres-no-pool",
         dest="sandboxres_pool",
-        action="store_false",
+        action="store_const",
+        const=OFF,
         default=None,
         help="no pool, even if SANDBOXRES_POOL or the ini setting sandboxres_pool turns it on.",
     )
     parser.addini(
         "sandboxres_pool",
-        "sandboxres: draw the function-scoped factory fixtures from a session pool (true/false) unless "
-        "SANDBOXRES_POOL is set",
+        "sandboxres: draw the function-scoped factory fixtures from a session pool (true/false, or warm: a pool "
+        "that outlives the run) unless SANDBOXRES_POOL is set",
         default="",
     )
 
 
-def _flag(raw: str, what: str) -> bool:
+def _mode(raw: str, what: str) -> str:
     value = raw.strip().lower()
+    if value == WARM:
+        return WARM
     if value in _TRUE:
-        return True
+        return IN_RUN
     if value in _FALSE:
-        return False
+        return OFF
     raise pytest.UsageError(
-        f"{what}={raw!r} is not a yes/no value: use one of {', '.join(_TRUE)} (pool on) or {', '.join(_FALSE)} (off)"
+        f"{what}={raw!r} is neither warm nor a yes/no value: use warm (a warm pool, kept between runs), "
+        f"one of {', '.join(_TRUE)} (an in-run pool) or {', '.join(_FALSE)} (off)"
     )
 
 
-def pool_wanted(config: pytest.Config) -> bool:
-    """Command line > ``SANDBOXRES_POOL`` (also from ``SANDBOXRES_ENV_FILE``) > ini; a bad value is a usage error."""
+def pool_mode(config: pytest.Config) -> str:
+    """``off``, ``in-run`` or ``warm``. Command line > ``SANDBOXRES_POOL`` (also from ``SANDBOXRES_ENV_FILE``) > ini;
+    a bad value is a usage error."""
     try:
         environ = load_env_file(environ_view())
     except ConfigurationError:
         environ = environ_view()
     from_env = (environ.get("SANDBOXRES_POOL") or "").strip()
-    env_value = _flag(from_env, "SANDBOXRES_POOL") if from_env else None  # checked even when overridden
+    env_value = _mode(from_env, "SANDBOXRES_POOL") if from_env else None  # checked even when overridden
     ini = str(config.getini("sandboxres_pool") or "").strip()
-    ini_value = _flag(ini, "ini setting sandboxres_pool") if ini else None
+    ini_value = _mode(ini, "ini setting sandboxres_pool") if ini else None
     option = config.getoption("sandboxres_pool")
     for value in (option, env_value, ini_value):
         if value is not None:
-            return bool(value)
-    return False
+            return str(value)
+    return OFF
 
 
 @dataclass
@@ -107,16 +145,21 @@ class SessionPool:
     """The run's pool (this process's), created at first use (in the main thread, where fixtures and the session
     hooks run: the pool holds the SIGTERM handler from there), and the demand per shape it met."""
 
+    warm: bool = False  # a warm pool (``--sandboxres-pool=warm``)
     prepared: int = 0
     closing_error: str = ""
     demand: dict[Shape, _Demand] = field(default_factory=dict)
+    embedded: bool = False  # warm asked on the embedded emulator: an in-run pool
     _sync: Pool | None = None
     _async: AsyncPool | None = None
 
     def pools(self) -> tuple[Pool, AsyncPool]:
         if self._sync is None or self._async is None:
-            self._sync = Pool()
+            self._sync = Pool(warm=self.warm)
             self._async = AsyncPool._sharing(self._sync._engine)  # one engine: resources shared by both
+            if self.warm:
+                with contextlib.suppress(SandboxresError):  # the pool's first use raises it for the test
+                    self.embedded = active_target().kind == "embedded"
         return self._sync, self._async
 
     @contextlib.contextmanager
@@ -194,6 +237,7 @@ class SessionPool:
             "prepared": self.prepared,
             "demand": self.recorded(),
             "closing_error": self.closing_error,
+            "embedded": self.embedded,
         }
 
 
@@ -210,16 +254,24 @@ def _recordable(kind: str, label: str, options: dict[str, Any], shape: Shape) ->
 
 @dataclass
 class _State:
-    wanted: bool
+    mode: str
     pool: SessionPool = field(default_factory=SessionPool)
     workers: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.pool.warm = self.mode == WARM
+
+    @property
+    def wanted(self) -> bool:
+        return self.mode != OFF
 
 
 _STATE = pytest.StashKey[_State]()
 
 
 def session_pool(config: pytest.Config) -> SessionPool | None:
-    """The run's pool when ``--sandboxres-pool`` is on, else None (the fixtures create and delete as usual)."""
+    """The run's pool when ``--sandboxres-pool`` is on (in-run or warm), else None (the fixtures create and delete
+    as usual)."""
     state = config.stash.get(_STATE, None)
     return state.pool if state is not None and state.wanted else None
 
@@ -230,7 +282,7 @@ def _controller(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_STATE] = _State(wanted=pool_wanted(config))
+    config.stash[_STATE] = _State(mode=pool_mode(config))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -273,23 +325,48 @@ def pytest_testnodedown(node: Any, error: object) -> None:
         state.workers.append(report)
 
 
-def summary_lines(config: pytest.Config) -> list[str]:
-    """The pool's lines of the terminal summary (controller or single process): per kind, over every worker."""
+def used(config: pytest.Config) -> bool:
+    """Whether the run's pool (any worker's) handed out anything: the summary is then worth showing, even when
+    nothing was created (a warm pool that leased all it needed)."""
+    state = config.stash.get(_STATE, None)
+    if state is None or not state.wanted:
+        return False
+    return any(r["counters"] for r in [state.pool.report(), *state.workers])
+
+
+def summary_lines(config: pytest.Config, embedded: bool = False) -> list[str]:
+    """The pool's lines of the terminal summary (controller or single process): per kind, over every worker.
+    ``embedded``: the target is the embedded emulator (a warm pool is then an in-run one)."""
     state = config.stash.get(_STATE, None)
     if state is None or not state.wanted:
         return []
     reports = [state.pool.report(), *state.workers]
+    embedded = embedded or any(r.get("embedded") for r in reports)
+    warm = state.mode == WARM and not embedded
     lines = []
+    if state.mode == WARM and embedded:
+        lines.append(
+            "pool: warm asked, but the embedded emulator ends with the run: an in-run pool "
+            "(a warm pool needs an external emulator or AWS)"
+        )
     prepared = sum(r["prepared"] for r in reports)
     if prepared:
         lines.append(f"pool: pre-provisioned {prepared} from the demand recorded by the last run")
+    keys = ("created", "leased", "recycled", "discarded", "released", "saved_seconds")
     for kind in KINDS:
         counts = [r["counters"][kind] for r in reports if kind in r["counters"]]
         if counts:
-            total = {key: sum(c[key] for c in counts) for key in ("created", "recycled", "discarded", "saved_seconds")}
-            lines.append(
-                f"pool {kind}s: {total['created']} created, {total['recycled']} recycled, "
-                f"{total['discarded']} discarded, {total['saved_seconds']:.2f} s saved"
-            )
+            total = {key: sum(c.get(key, 0) for c in counts) for key in keys}
+            if warm:
+                lines.append(
+                    f"pool {kind}s: {total['created']} created, {total['leased']} leased, "
+                    f"{total['recycled']} recycled, {total['discarded']} discarded, {total['released']} released, "
+                    f"{total['saved_seconds']:.2f} s saved"
+                )
+            else:
+                lines.append(
+                    f"pool {kind}s: {total['created']} created, {total['recycled']} recycled, "
+                    f"{total['discarded']} discarded, {total['saved_seconds']:.2f} s saved"
+                )
     lines += [f"pool: closing failed: {r['closing_error']}" for r in reports if r["closing_error"]]
     return lines

@@ -1,6 +1,7 @@
 """The pytest plugin's terminal summary: the target (no credentials), what the run created, deleted, kept and left
 behind, added up over every xdist worker, the time spent waiting for readiness and, with ``--sandboxres-pool``, the
-pool's counters per kind. The hook is registered by :mod:`sandboxres.pytest_plugin`.
+pool's counters per kind (with ``--sandboxres-pool=warm`` also what it leased from earlier runs and released for
+later ones). The hook is registered by :mod:`sandboxres.pytest_plugin`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import pytest
 
 from sandboxres._doors.pytest_options import SESSION, Session
 from sandboxres._doors.pytest_pool import summary_lines as pool_summary_lines
+from sandboxres._doors.pytest_pool import used as pool_used
 from sandboxres._engine.errors import SandboxresError
 from sandboxres._runtime.clients import describe_target
 from sandboxres._runtime.target import Target
@@ -47,8 +49,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     reports = [session.report(), *session.workers]
     totals = {key: sum(r["stats"].get(key, 0) for r in reports) for key in STATS.as_dict()}
     left = [name for r in reports for name in r["left_behind"]]
-    if not (totals["created"] or totals["kept"] or totals["left_behind"] or left):
-        return
+    if not (totals["created"] or totals["kept"] or totals["left_behind"] or left or pool_used(config)):
+        return  # a warm pool that leased all it needed created nothing, but has its lines
     embedded = False
     try:
         target = describe_target()
@@ -64,7 +66,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         f"{len(left)} left behind"
     )
     write(f"waiting for readiness: {totals['ready_wait_seconds']:.2f} s")
-    for line in pool_summary_lines(config):
+    for line in pool_summary_lines(config, embedded):
         write(line)
     if totals["kept"] and embedded:
         write(
