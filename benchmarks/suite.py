@@ -45,6 +45,7 @@ import sandboxres
 from benchmarks.performance_page import paragraph, write_section
 from sandboxres import Index, Pool
 from sandboxres._doors.pool_state import KindCounters
+from sandboxres._leases.records import LEASE_TABLE
 from sandboxres._runtime.settings import ENDPOINT_VARIABLES
 from tests.emulators.launch import start_emulator
 from tests.support.faultproxy import (
@@ -189,6 +190,8 @@ def simulated_aws(scale: float) -> Iterator[str]:
         proxy.add(table_creating(10.0 * scale, resource=_not_indexed))
         proxy.add(table_deleting(5.0 * scale))
         proxy.add(bucket_not_found_after_create(1.0 * scale))
+        # moto applies conditional writes without a lock; DynamoDB's atomicity, for the warm pool's lease table
+        proxy.serialize(lambda request: request.service == "dynamodb" and request.resource == LEASE_TABLE)
         yield proxy.url
 
 

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from sandboxres._leases.records import LEASE_TABLE
 from tests import test_pytest_plugin as _plugin_tests
+from tests.support.faultproxy import FaultProxy
 from tests.support.inventory import Inventory
 from tests.test_pytest_plugin import RECORD, records, write_ini
 
@@ -156,7 +158,14 @@ logging.getLogger("sandboxres").setLevel(logging.DEBUG)
 
 
 @pytest.mark.slow
-def test_under_xdist_each_worker_leases_its_own(inner: pytest.Pytester, target: Inventory) -> None:
+def test_under_xdist_each_worker_leases_its_own(
+    inner: pytest.Pytester, target: Inventory, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto checks a write's condition and applies it without a lock: two workers leasing at once could both win
+    # one record there, never on DynamoDB. Its lease table requests go through the proxy one at a time.
+    proxy.clear()
+    proxy.serialize(lambda request: request.service == "dynamodb" and request.resource == LEASE_TABLE)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.url)
     suite = RECORD + "".join(
         f"""
 def test_{n}(sandboxres_table):
