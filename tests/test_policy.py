@@ -550,9 +550,12 @@ def test_lease_table_statement_only_where_the_table_prefix_does_not_cover_it() -
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
+        "dynamodb:Query",
         "dynamodb:Scan",
+        "dynamodb:ListTagsOfResource",
+        "dynamodb:DeleteTable",
     }
-    assert not allowed(narrow, "dynamodb:DeleteTable", lease_arn)
+    assert not allowed(narrow, "dynamodb:DeleteTable", f"{lease_arn}_other")
     assert not allowed(narrow, "dynamodb:GetItem", f"{lease_arn}_other")
     assert not allowed(narrow, "dynamodb:GetItem", "arn:aws:dynamodb:*:*:table/test_other")
 

@@ -47,8 +47,8 @@ POOL_SIZE = 10
 # LEASE_STRESS_ACQUISITIONS=500 runs the full figure.
 ACQUISITIONS = int(os.environ.get("LEASE_STRESS_ACQUISITIONS") or 150)
 REPLACE_EVERY = 10  # a resource replaced (forgotten, deleted, created, recorded) every 10th acquisition
-LEASE_OPERATIONS = ("UpdateItem", "PutItem", "DeleteItem", "GetItem", "Scan")
-FAULT_RATES = {("UpdateItem", "GetItem", "Scan"): 0.04, ("PutItem", "DeleteItem"): 0.12}  # each fault's share
+LEASE_OPERATIONS = ("UpdateItem", "PutItem", "DeleteItem", "GetItem", "Query")
+FAULT_RATES = {("UpdateItem", "GetItem", "Query"): 0.04, ("PutItem", "DeleteItem"): 0.12}  # each fault's share
 FAULTS = {
     "throttling": "throttling",
     "5xx after effect": "internal after upstream",
