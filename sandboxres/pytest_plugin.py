@@ -86,10 +86,18 @@ __all__ = [
     "table_fixture",
 ]
 
-pytest_plugins = [
-    "sandboxres._doors.redirect_plugin",  # the session-wide redirect and the sandboxres_redirect fixture
-    "sandboxres._doors.pytest_pool",  # --sandboxres-pool: the session pool, its demand, pre-provisioning
-]
+# The plugin's other parts: the session-wide redirect and the sandboxres_redirect fixture; --sandboxres-pool (the
+# session pool, its demand, pre-provisioning). Registered as plugins when this one is, not through
+# ``pytest_plugins``: that would ask pytest to rewrite their asserts, and they are imported already (a warning).
+_PARTS = ("sandboxres._doors.redirect_plugin", "sandboxres._doors.pytest_pool")
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    import importlib
+
+    for name in _PARTS:
+        if pluginmanager.get_plugin(name) is None:
+            pluginmanager.register(importlib.import_module(name), name)
 
 _SESSION_ENDING = (GuardError, ConfigurationError)
 _STOP = pytest.StashKey[str]()
