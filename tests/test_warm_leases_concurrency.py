@@ -170,7 +170,8 @@ def test_no_resource_is_held_twice_nothing_leaks_nothing_is_lost(
             assert faults.get(operation, 0) >= 1, f"{operation} never faulted: {faults}"
 
 
-FLAWED_ACQUISITIONS = 60
+# A flawed protocol shows itself by chance (a fault or a conflict on a lease): enough acquisitions that it does
+FLAWED_ACQUISITIONS = {"blind": 200, "drop": 60}
 
 
 @pytest.mark.parametrize("flaw", ["blind", "drop"])
@@ -181,7 +182,7 @@ def test_the_checks_catch_a_lease_protocol_that_trusts_a_failed_condition(
     gives two holders at once; taken as a loss without reading back (``drop``), a lease that landed is never
     released. The checks above must see it."""
     add_lease_table_faults(proxy, seed=7)
-    reports = run_children(proxy, emulator, flaw, 2, "--flaw", flaw, "--patience", "5", count=FLAWED_ACQUISITIONS)
+    reports = run_children(proxy, emulator, flaw, 2, "--flaw", flaw, "--patience", "5", count=FLAWED_ACQUISITIONS[flaw])
     overlaps = [o for r in reports for o in r["overlaps"]]
     print(flaw, [{k: v for k, v in r.items() if k != "overlaps"} for r in reports], overlaps[:3])  # -s shows it
     if flaw == "blind":

@@ -20,7 +20,7 @@ from typing import Any
 from sandboxres._kinds import Spec
 
 Shape = tuple[str, str]
-FACTOR, GRACE = 2.0, 0.1  # wait for a recycling unless it should take longer than 2 creations and 0.1 s
+FACTOR, GRACE = 2.0, 1.0  # wait for a recycling unless it should take longer than 2 creations and 1 s
 
 
 def shape_of(spec: Spec) -> Shape:
