@@ -25,7 +25,8 @@ def _coming(pool: sandboxres.Pool) -> int:
 
 
 def test_a_slow_queue_recycling_is_replaced_and_its_queue_reused_later(on_moto: Inventory) -> None:
-    with sandboxres.Pool(limits=RecycleLimits(settle_seconds=1.0)) as pool:
+    # recycling (3 s of settled counters, then a 1 s poll) is far slower than a creation, however loaded the machine
+    with sandboxres.Pool(limits=RecycleLimits(settle_seconds=3.0)) as pool:
         with pool.queue("jobs") as first:
             pass
         assert _coming(pool) == 1, "giving back should return while the recycling runs"
