@@ -99,6 +99,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
         if pluginmanager.get_plugin(name) is None:
             pluginmanager.register(importlib.import_module(name), name)
 
+
 _SESSION_ENDING = (GuardError, ConfigurationError)
 _STOP = pytest.StashKey[str]()
 

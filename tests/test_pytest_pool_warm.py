@@ -16,8 +16,10 @@ from tests.support.faultproxy import FaultProxy
 from tests.support.inventory import Inventory
 from tests.test_pytest_plugin import RECORD, records, write_ini
 
-# In-process inner runs here never touch the embedded emulator: unlike test_pytest_plugin.py, no need to import
-# moto's modules first (warm pools on the embedded emulator are tested in test_pytest_pool.py).
+# In-process inner runs here target the module's moto server, but they still remove from sys.modules whatever was
+# imported during them, and this process's embedded emulator (other modules' tests start it) imports moto's
+# modules lazily: import them all first, as test_pytest_plugin.py does.
+_emulator_fully_imported = _plugin_tests._emulator_fully_imported
 
 pytest_plugins = ["pytester"]
 
@@ -157,25 +159,63 @@ logging.getLogger("sandboxres").setLevel(logging.DEBUG)
 """
 
 
+# Each worker's first test holds its table until the other worker holds one too: both hold a lease at once
+_BARRIER = """
+import os, pathlib, time
+
+_waited = []
+
+def both_workers_hold_a_table():
+    if _waited:
+        return
+    _waited.append(True)
+    here = pathlib.Path(__file__).parent
+    (here / f"holding-{os.environ['PYTEST_XDIST_WORKER']}").touch()
+    deadline = time.monotonic() + 60
+    while len(list(here.glob("holding-gw*"))) < 2:
+        assert time.monotonic() < deadline, "the other worker never held a table"
+        time.sleep(0.05)
+"""
+
+
+def _holdings(made: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[float, float]]:
+    """When each worker held each table, at least: a pooled table is held from its first use to the end of the
+    worker's session, so from its first test's start to its last test's end."""
+    held: dict[tuple[str, str], tuple[float, float]] = {}
+    for r in made:
+        for table in r["tables"]:
+            start, end = held.get((r["worker"], table), (r["start"], r["end"]))
+            held[(r["worker"], table)] = (min(start, r["start"]), max(end, r["end"]))
+    return held
+
+
 @pytest.mark.slow
 def test_under_xdist_each_worker_leases_its_own(
     inner: pytest.Pytester, target: Inventory, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Two workers holding leases at once never hold one table. A worker may lease a table another worker
+    released (one that ended its session first): that is reuse, not sharing, so the check is on when each worker
+    held each table, not on which tables it used."""
     # moto checks a write's condition and applies it without a lock: two workers leasing at once could both win
     # one record there, never on DynamoDB. Its lease table requests go through the proxy one at a time.
     proxy.clear()
     proxy.serialize(lambda request: request.service == "dynamodb" and request.resource == LEASE_TABLE)
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.url)
-    suite = RECORD + "".join(
-        f"""
+    suite = (
+        RECORD
+        + _BARRIER
+        + "".join(
+            f"""
 def test_{n}(sandboxres_table):
-    import os
+    start = time.time()
     t = sandboxres_table("users")
+    both_workers_hold_a_table()
     assert t.table.scan()["Items"] == []
     t.table.put_item(Item={{"pk": "{n}"}})
-    record(test="{n}", tables=[t.name], worker=os.environ["PYTEST_XDIST_WORKER"])
+    record(test="{n}", tables=[t.name], worker=os.environ["PYTEST_XDIST_WORKER"], start=start, end=time.time())
 """
-        for n in range(8)
+            for n in range(8)
+        )
     )
     inner.makepyfile(suite)
     inner.makeconftest(_WORKER_LOGS)
@@ -184,16 +224,26 @@ def test_{n}(sandboxres_table):
         result = inner.runpytest_subprocess("-n", "2", "--sandboxres-pool=warm")
         result.assert_outcomes(passed=8)
         made = records(inner.path / "records.jsonl")
-        (inner.path / "records.jsonl").unlink()
+        logs = "".join(f"--- {log.name}\n{log.read_text()}" for log in sorted(inner.path.glob("sandboxres-gw*.log")))
+        for path in [
+            inner.path / "records.jsonl",
+            *inner.path.glob("sandboxres-gw*.log"),
+            *inner.path.glob("holding-*"),
+        ]:
+            path.unlink()
         by_worker: dict[str, set[str]] = {}
         for r in made:
             by_worker.setdefault(r["worker"], set()).update(r["tables"])
-        logs = "".join(f"--- {log.name}\n{log.read_text()}" for log in sorted(inner.path.glob("sandboxres-gw*.log")))
         assert len(by_worker) == 2, by_worker  # both workers ran tests
+        held = _holdings(made)
+        for (worker, table), (start, end) in held.items():
+            for (other, same), (other_start, other_end) in held.items():
+                if worker < other and table == same:
+                    assert end < other_start or other_end < start, (
+                        f"{table} held by {worker} and {other} at once:\n{made}\n{logs}"
+                    )
         first, second = by_worker.values()
-        assert not first & second, f"a table handed to both workers: {made}\n{logs}"
-        for log in inner.path.glob("sandboxres-gw*.log"):
-            log.unlink()
+        assert first - second and second - first, by_worker  # held at once (the barrier): a table each
         return result, by_worker
 
     first, made = run()
@@ -208,8 +258,8 @@ def test_{n}(sandboxres_table):
             "pool tables: 0 created, 2 leased, 6 recycled, 0 discarded, 2 released, * s saved",
         ]
     )
-    assert set().union(*leased.values()) == tables
-    assert all(len(names) == 1 for names in leased.values())  # each worker leased one of its own
+    assert set().union(*leased.values()) == tables  # the first run's tables, one for each worker
+    assert all(len(names) == 1 for names in leased.values())
 
 
 _TWO_FILES = {

@@ -107,6 +107,8 @@ class WarmLeases:
                 self._hold(got)
                 if record.state != IDLE:
                     log.info("took over the expired lease of %s %s (held by run %s)", got.kind, got.name, record.holder)
+                else:
+                    log.debug("leased %s %s (version %d)", got.kind, got.name, got.version)
                 return got
         return None
 
@@ -139,6 +141,7 @@ class WarmLeases:
         )
         self._driver.run(register(record))
         self._hold(record)
+        log.debug("recorded %s %s in the warm pool, leased by this run", kind, name)
         return record
 
     def release(self, record: LeaseRecord, facts: dict[str, Any], clean: bool) -> bool:
@@ -146,6 +149,7 @@ class WarmLeases:
         record.facts = facts
         done = self.lost(record) is False and self._driver.run(release(record, time.time(), clean))
         self._drop(record)
+        log.debug("%s %s %s", "released" if done else "did not release (lease lost)", record.kind, record.name)
         return bool(done)
 
     def forget(self, record: LeaseRecord) -> bool:
