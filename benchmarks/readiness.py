@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sandboxres
 from benchmarks.performance_page import paragraph, write_section
 from sandboxres._runtime.settings import ENDPOINT_VARIABLES
+from sandboxres._simulator import FaultProxy, start_fault_proxy, table_creating
 from tests.emulators.launch import start_emulator
-from tests.support.faultproxy import FaultProxy, start_fault_proxy, table_creating
 
 DELAYS = (0.5, 2.0, 5.0)
 FIXED_POLL = 0.5

@@ -47,13 +47,13 @@ from sandboxres import Index, Pool
 from sandboxres._doors.pool_state import KindCounters
 from sandboxres._leases.records import LEASE_TABLE
 from sandboxres._runtime.settings import ENDPOINT_VARIABLES
-from tests.emulators.launch import start_emulator
-from tests.support.faultproxy import (
+from sandboxres._simulator import (
     bucket_not_found_after_create,
     start_fault_proxy,
     table_creating,
     table_deleting,
 )
+from tests.emulators.launch import start_emulator
 
 SUITE_TARGET = 30.0
 RECYCLE_TARGET = 0.050

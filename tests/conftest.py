@@ -48,7 +48,7 @@ from tests.support.runner import MODES, Runner, runner  # noqa: E402
 from tests.support.target_env import EXTERNAL, restore  # noqa: E402
 
 if TYPE_CHECKING:
-    from tests.support.faultproxy import FaultProxy
+    from sandboxres._simulator import FaultProxy
 
 _ENV_PREFIXES = ("SANDBOXRES_", "AWS_")
 
@@ -222,7 +222,7 @@ def pool_target(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 @pytest.fixture(scope="module")
 def proxy(upstream_url: str) -> Iterator[FaultProxy]:
     """A fault proxy in front of the module's moto server, for the whole module (its tests clear it)."""
-    from tests.support.faultproxy import start_fault_proxy
+    from sandboxres._simulator import start_fault_proxy
 
     with start_fault_proxy(upstream_url) as started:
         yield started
@@ -263,9 +263,9 @@ def counted(
 def fault_proxy() -> Iterator[Callable[[str], FaultProxy]]:
     """``fault_proxy(upstream_url)``: a started fault-injecting proxy, stopped after the test."""
     try:
-        from tests.support import faultproxy
+        from sandboxres import _simulator as faultproxy
     except ImportError as error:  # pragma: no cover - the proxy ships with the repository
-        pytest.skip(f"tests/support/faultproxy.py cannot be imported: {error}")
+        pytest.skip(f"sandboxres/_simulator.py cannot be imported: {error}")
     proxies: list[FaultProxy] = []
 
     def start(upstream: str) -> FaultProxy:
@@ -283,7 +283,7 @@ def hold_reply() -> Callable[..., threading.Event]:
     """``hold_reply(proxy, service, operation, seconds=2.0)``: the proxy forwards the next such request, then holds
     its answer for ``seconds``. The returned event is set once the upstream has carried the request out, so a
     test can interrupt the caller while the operation is done but not yet answered."""
-    from tests.support.faultproxy import Rule, SlowReply
+    from sandboxres._simulator import Rule, SlowReply
 
     def add(proxy: FaultProxy, service: str, operation: str, seconds: float = 2.0) -> threading.Event:
         fault = SlowReply(seconds)

@@ -28,6 +28,7 @@ _LAYER_OF_SUBPACKAGE = {
     "_leases": "kinds",
     "_runtime": "runtime",
     "_safety": "safety",
+    "_simulator": "runtime",
 }
 _DOORS = {"_doors", "aio", "pytest_plugin", "__init__", "__main__"}
 SDK_PACKAGES = ("boto3", "aioboto3", "aiobotocore", "moto")

@@ -15,9 +15,9 @@ import pytest
 
 import sandboxres
 import sandboxres.aio as aio
+from sandboxres import _simulator as faultproxy
 from sandboxres._runtime.table_slots import TABLE_SLOTS
-from tests.support import faultproxy
-from tests.support.faultproxy import FaultProxy
+from sandboxres._simulator import FaultProxy
 from tests.support.inventory import Inventory, InventoryAt
 
 N = 32

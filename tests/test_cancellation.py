@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import sandboxres.aio as aio
-from tests.support.faultproxy import FaultProxy
+from sandboxres._simulator import FaultProxy
 from tests.support.inventory import InventoryAt
 
 

@@ -15,12 +15,12 @@ import pytest
 
 import sandboxres
 from sandboxres import AWSCallError, CleanupError, SpecError
+from sandboxres import _simulator as faultproxy
 from sandboxres._engine.plans import Progress
 from sandboxres._kinds import KINDS as RESOURCE_KINDS
 from sandboxres._runtime.clients import active_target, client_pool
 from sandboxres._runtime.drivers import SyncDriver
-from tests.support import faultproxy
-from tests.support.faultproxy import FaultProxy
+from sandboxres._simulator import FaultProxy
 from tests.support.inventory import InventoryAt
 from tests.support.runner import Runner
 

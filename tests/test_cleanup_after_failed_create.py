@@ -22,7 +22,7 @@ from botocore.config import Config
 import sandboxres
 from sandboxres import ForeignResourceError, ReadinessTimeoutError
 from sandboxres._runtime.settings import ENDPOINT_VARIABLES
-from tests.support.faultproxy import (
+from sandboxres._simulator import (
     AwsError,
     FaultProxy,
     Rule,

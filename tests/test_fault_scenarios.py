@@ -1,6 +1,6 @@
 """Real-AWS behaviour that moto hides, replayed by a fault-injecting proxy in front of a moto server.
 
-Each test scripts the proxy (``tests/support/faultproxy/``) with one behaviour of AWS -- latency, throttling,
+Each test scripts the proxy (``sandboxres/_simulator/``) with one behaviour of AWS -- latency, throttling,
 5xx, connection resets, tables CREATING for a while, ResourceNotFoundException right after CreateTable,
 ResourceInUseException on DeleteTable, NoSuchBucket right after CreateBucket, OperationAborted, the two kinds of
 LimitExceededException, QueueDeletedRecently, a new queue unusable for a second, AccessDenied -- and asserts both
@@ -24,7 +24,7 @@ import pytest
 
 from sandboxres import AWSCallError, ForeignResourceError, ReadinessTimeoutError
 from sandboxres._runtime.settings import ENDPOINT_VARIABLES
-from tests.support.faultproxy import (
+from sandboxres._simulator import (
     FaultProxy,
     Rule,
     SeenRequest,

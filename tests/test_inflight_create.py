@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+from sandboxres._simulator import HeldRequest, Rule
 from tests.support.child_processes import SIGNALS, child, child_env, script
-from tests.support.faultproxy import HeldRequest, Rule
 from tests.support.inventory import Inventory
 
 CREATE_OPERATION = {

@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.child_processes import SIGNALS, child, child_env, script
-from tests.support.faultproxy import (
+from sandboxres._simulator import (
     Rule,
     SlowReply,
     aws_error,
@@ -25,6 +24,7 @@ from tests.support.faultproxy import (
     server_error,
     table_creating,
 )
+from tests.support.child_processes import SIGNALS, child, child_env, script
 from tests.support.inventory import Inventory
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.

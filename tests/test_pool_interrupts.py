@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
+from sandboxres._simulator import Rule, SlowReply
 from tests.support.child_processes import SIGNALS, Child, child, child_env, script
-from tests.support.faultproxy import Rule, SlowReply
 from tests.support.inventory import Inventory
 
 # Seconds long (a child process, a pool of six to ten resources, a queue's recycling) and not Python-version

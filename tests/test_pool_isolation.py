@@ -24,9 +24,9 @@ import pytest
 
 from sandboxres import Index
 from sandboxres._kinds.base import RecycleLimits
-from tests.support.faultproxy import FaultProxy, Rule
-from tests.support.faultproxy.faults import Fault, Trigger
-from tests.support.faultproxy.messages import ProxyRequest, Reply
+from sandboxres._simulator import FaultProxy, Rule
+from sandboxres._simulator.faults import Fault, Trigger
+from sandboxres._simulator.messages import ProxyRequest, Reply
 from tests.support.inventory import Inventory
 from tests.support.pool_residue_kinds import OBSERVE, RESIDUES
 from tests.support.pool_residues import PoolTarget, Residue, lease, no_recycling, open_pool

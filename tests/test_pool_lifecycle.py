@@ -23,7 +23,7 @@ import sandboxres
 import sandboxres._safety.registry as _registry
 import sandboxres.aio
 from sandboxres import TAG_MANAGED, TAG_POOLED, CleanupError
-from tests.support.faultproxy import FaultProxy, access_denied
+from sandboxres._simulator import FaultProxy, access_denied
 from tests.support.inventory import Inventory
 from tests.support.pool_residue_kinds import observe_table
 from tests.support.pool_residues import FAST, PoolTarget, lease, open_pool

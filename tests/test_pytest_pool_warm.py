@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from sandboxres._leases.records import LEASE_TABLE
+from sandboxres._simulator import FaultProxy
 from tests import test_pytest_plugin as _plugin_tests
-from tests.support.faultproxy import FaultProxy
 from tests.support.inventory import Inventory
 from tests.test_pytest_plugin import RECORD, records, write_ini
 

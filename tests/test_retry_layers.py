@@ -20,7 +20,7 @@ import pytest
 
 import sandboxres
 from sandboxres import AWSCallError, ConfigurationError, EndpointUnreachableError, QuotaError
-from tests.support.faultproxy import (
+from sandboxres._simulator import (
     Fault,
     FaultProxy,
     ProxyRequest,

@@ -29,8 +29,8 @@ import sandboxres.aio
 from sandboxres import AWSCallError, CleanupError, describe_target
 from sandboxres._engine.redaction import redact
 from sandboxres._runtime.clients import active_target, client_pool
+from sandboxres._simulator import aws_error
 from tests.support.child_processes import child_env
-from tests.support.faultproxy import aws_error
 from tests.support.moto_server import reset
 
 # Seconds long and not Python-version specific: the tests session runs it, the fast-3.X sessions do not.

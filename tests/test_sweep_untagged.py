@@ -18,8 +18,8 @@ import pytest
 
 from sandboxres import SpecError, sweep
 from sandboxres._kinds.bucket import BUCKET
+from sandboxres._simulator import FaultProxy, HeldRequest, Rule
 from tests.support.child_processes import child, child_env, script
-from tests.support.faultproxy import FaultProxy, HeldRequest, Rule
 from tests.support.inventory import Inventory
 from tests.support.planted import make_bucket
 

@@ -27,8 +27,8 @@ from sandboxres._kinds.table import TABLE
 from sandboxres._runtime.clients import active_target, client_pool
 from sandboxres._runtime.drivers import SyncDriver
 from sandboxres._safety.ownership import delete_owned, ownership
+from sandboxres._simulator import access_denied
 from tests.support.child_processes import CHILDREN, child, child_env, script
-from tests.support.faultproxy import access_denied
 from tests.support.inventory import Inventory
 from tests.support.moto_server import reset
 from tests.support.planted import library_tags, make_bucket, make_queue, make_table

@@ -34,8 +34,8 @@ from sandboxres._kinds.bucket.plans import BucketFacts
 from sandboxres._leases.records import IDLE, LEASE_TABLE, LeaseRecord, facts_as_dict
 from sandboxres._runtime.clients import active_target, client_pool
 from sandboxres._runtime.drivers import SyncDriver
+from sandboxres._simulator import FaultProxy, ResetConnection, Rule, ServiceError
 from tests.support.child_processes import Child, child, child_env, script
-from tests.support.faultproxy import FaultProxy, ResetConnection, Rule, ServiceError
 from tests.support.inventory import Inventory, raw_client
 
 # Processes, about two minutes of work, and not Python-version specific: the tests session runs it.

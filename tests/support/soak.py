@@ -27,8 +27,8 @@ from typing import Any
 
 from sandboxres import AWSCallError, Index
 from sandboxres._runtime.settings import ENDPOINT_VARIABLES
+from sandboxres._simulator import TRANSIENT_FAULTS, FaultProxy, Rule, ServiceError, random_faults, start_fault_proxy
 from tests.emulators.launch import start_emulator
-from tests.support.faultproxy import TRANSIENT_FAULTS, FaultProxy, Rule, ServiceError, random_faults, start_fault_proxy
 from tests.support.inventory import Inventory
 from tests.support.runner import AsyncRunner, Runner, SyncRunner
 

@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from tests.support.faultproxy.faults import Fault, Trigger
-from tests.support.faultproxy.http_server import HOP_BY_HOP, _Handler, _Server
-from tests.support.faultproxy.messages import ProxyRequest, Reply, ResetType, SeenRequest
-from tests.support.faultproxy.parsing import parse_request
-from tests.support.faultproxy.rules import Rule
+from sandboxres._simulator.faults import Fault, Trigger
+from sandboxres._simulator.http_server import HOP_BY_HOP, _Handler, _Server
+from sandboxres._simulator.messages import ProxyRequest, Reply, ResetType, SeenRequest
+from sandboxres._simulator.parsing import parse_request
+from sandboxres._simulator.rules import Rule
 
 
 class FaultProxy:

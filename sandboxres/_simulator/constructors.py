@@ -11,9 +11,9 @@ import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, cast
 
-from tests.support.faultproxy.aws_errors import AwsError, FaultKind, ServiceError
-from tests.support.faultproxy.faults import Chaos, Delay, FakeDeletingTable, Fault, ResetConnection, SetTableStatus
-from tests.support.faultproxy.rules import Operations, ResourceMatch, Rule, Scope, Window
+from sandboxres._simulator.aws_errors import AwsError, FaultKind, ServiceError
+from sandboxres._simulator.faults import Chaos, Delay, FakeDeletingTable, Fault, ResetConnection, SetTableStatus
+from sandboxres._simulator.rules import Operations, ResourceMatch, Rule, Scope, Window
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

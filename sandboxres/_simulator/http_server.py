@@ -11,10 +11,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from tests.support.faultproxy.messages import Reply
+from sandboxres._simulator.messages import Reply
 
 if TYPE_CHECKING:
-    from tests.support.faultproxy.proxy import FaultProxy
+    from sandboxres._simulator.proxy import FaultProxy
 
 # Hop-by-hop headers (RFC 9110 section 7.6.1) and those the proxy recomputes itself.
 HOP_BY_HOP = frozenset(

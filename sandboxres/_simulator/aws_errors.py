@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Literal
 from xml.sax.saxutils import escape
 
-from tests.support.faultproxy.faults import Fault, Trigger
-from tests.support.faultproxy.messages import (
+from sandboxres._simulator.faults import Fault, Trigger
+from sandboxres._simulator.messages import (
     AMZ_JSON,
     CORAL_AVAILABILITY_PREFIX,
     CORAL_SERVICE_PREFIX,

@@ -1,6 +1,6 @@
 """Faults: what happens to a request a rule applies to (delays, resets, rewritten table states, random picks).
 
-AWS errors in each protocol's wire format are in :mod:`tests.support.faultproxy.aws_errors`.
+AWS errors in each protocol's wire format are in :mod:`sandboxres._simulator.aws_errors`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tests.support.faultproxy.messages import AMZ_JSON, RESET, Action, ProxyRequest, Reply, ResetType, new_request_id
+from sandboxres._simulator.messages import AMZ_JSON, RESET, Action, ProxyRequest, Reply, ResetType, new_request_id
 
 if TYPE_CHECKING:
-    from tests.support.faultproxy.rules import Rule
+    from sandboxres._simulator.rules import Rule
 
 
 @dataclass

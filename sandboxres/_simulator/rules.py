@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from tests.support.faultproxy.faults import Fault, Trigger
-from tests.support.faultproxy.messages import ProxyRequest
+from sandboxres._simulator.faults import Fault, Trigger
+from sandboxres._simulator.messages import ProxyRequest
 
 ResourceMatch = str | Callable[[str], bool] | None
 Operations = str | Iterable[str] | None

@@ -1,4 +1,4 @@
-"""A scriptable, fault-injecting HTTP reverse proxy for AWS emulators.
+"""The AWS behaviour simulator's engine: a scriptable, fault-injecting HTTP reverse proxy for AWS emulators.
 
 The proxy listens on a free 127.0.0.1 port and forwards every request to an upstream emulator (typically a
 moto server). It understands enough of the AWS wire protocols to name each request:
@@ -11,7 +11,7 @@ moto server). It understands enough of the AWS wire protocols to name each reque
   ListObjectVersions, DeleteObjects, PutObject, ...) is derived from method, path and query.
 
 Tests script it with :class:`Rule` objects, usually built by the constructors in
-:mod:`~tests.support.faultproxy.constructors`, and read back what it saw from :attr:`FaultProxy.requests`::
+:mod:`~sandboxres._simulator.constructors`, and read back what it saw from :attr:`FaultProxy.requests`::
 
     with start_fault_proxy(moto_url) as proxy:
         proxy.add(table_creating(seconds=1.5))
@@ -30,15 +30,15 @@ starts when the rule first applies -- or, with ``after="CreateTable"`` (an *anch
 resource name, when that operation last succeeded upstream for that name (the rule ignores names without
 such an event). ``probability`` applies a rule to only a fraction of the requests (seeded).
 
-The package holds one module a job: ``messages`` (requests, replies, records), ``parsing`` (naming a request per
-service and protocol), ``faults`` and ``aws_errors`` (what is done to a request), ``rules`` (when),
-``http_server`` and ``proxy`` (serving), ``constructors`` (ready-made rules). This module re-exports what tests use.
+The package holds one module a job: ``messages`` (requests, replies, records), ``parsing`` and ``parsing_s3``
+(naming a request per service and protocol), ``faults`` and ``aws_errors`` (what is done to a request), ``rules``
+(when), ``http_server`` and ``proxy`` (serving), ``constructors`` (ready-made rules). This module re-exports them.
 """
 
 from __future__ import annotations
 
-from tests.support.faultproxy.aws_errors import AwsError, FaultKind, ServiceError
-from tests.support.faultproxy.constructors import (
+from sandboxres._simulator.aws_errors import AwsError, FaultKind, ServiceError
+from sandboxres._simulator.constructors import (
     CONCURRENT_TABLE_LIMIT_MESSAGE,
     TABLE_QUOTA_MESSAGE,
     TRANSIENT_FAULTS,
@@ -59,7 +59,7 @@ from tests.support.faultproxy.constructors import (
     table_not_found_after_create,
     throttling,
 )
-from tests.support.faultproxy.faults import (
+from sandboxres._simulator.faults import (
     Chaos,
     Delay,
     FakeDeletingTable,
@@ -70,10 +70,11 @@ from tests.support.faultproxy.faults import (
     SlowReply,
     Trigger,
 )
-from tests.support.faultproxy.messages import RESET, ProxyRequest, Reply, SeenRequest
-from tests.support.faultproxy.parsing import parse_request, s3_operation
-from tests.support.faultproxy.proxy import FaultProxy, start_fault_proxy
-from tests.support.faultproxy.rules import Operations, ResourceMatch, Rule, Scope, Window
+from sandboxres._simulator.messages import RESET, ProxyRequest, Reply, SeenRequest
+from sandboxres._simulator.parsing import parse_request
+from sandboxres._simulator.parsing_s3 import s3_operation
+from sandboxres._simulator.proxy import FaultProxy, start_fault_proxy
+from sandboxres._simulator.rules import Operations, ResourceMatch, Rule, Scope, Window
 
 __all__ = [
     "CONCURRENT_TABLE_LIMIT_MESSAGE",

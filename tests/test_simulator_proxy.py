@@ -19,7 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from tests.support.faultproxy import (
+from sandboxres._simulator import (
     CONCURRENT_TABLE_LIMIT_MESSAGE,
     TABLE_QUOTA_MESSAGE,
     FaultProxy,
