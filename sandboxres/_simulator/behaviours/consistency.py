@@ -1,0 +1,7 @@
+"""Simulated behaviours: consistency."""
+
+from __future__ import annotations
+
+from sandboxres._simulator.behaviours.base import Behaviour
+
+BEHAVIOURS: tuple[Behaviour, ...] = ()
