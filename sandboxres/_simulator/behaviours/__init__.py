@@ -9,11 +9,13 @@ from __future__ import annotations
 from sandboxres._simulator.behaviours import buckets, consistency, control_plane, deliveries, queues, streams, tables
 from sandboxres._simulator.behaviours.base import Behaviour, Context
 
+# Control-plane faults first: only the first matching rule answers a request, and the state rules of tables,
+# buckets and queues match every control-plane call of their kind.
 BEHAVIOURS: tuple[Behaviour, ...] = (
+    *control_plane.BEHAVIOURS,
     *tables.BEHAVIOURS,
     *consistency.BEHAVIOURS,
     *streams.BEHAVIOURS,
-    *control_plane.BEHAVIOURS,
     *buckets.BEHAVIOURS,
     *queues.BEHAVIOURS,
     *deliveries.BEHAVIOURS,
