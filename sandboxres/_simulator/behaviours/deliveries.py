@@ -205,7 +205,11 @@ class UndeliverableSns:
                 queue_arn = subscription["Endpoint"]
                 name = queue_arn.split(":")[5]
                 url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-                policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"].get("Policy")
+                policy = (
+                    sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
+                    .get("Attributes", {})
+                    .get("Policy")
+                )
                 context = {"aws:SourceArn": topic, "aws:SourceAccount": topic.split(":")[4]}
                 if allows(
                     policy, service="sns.amazonaws.com", action="sqs:SendMessage", resource=queue_arn, context=context

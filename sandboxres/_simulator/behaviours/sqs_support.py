@@ -100,9 +100,7 @@ def upstream_client(upstream_url: str, service: str, region: str = DEFAULT_REGIO
             config = Config(retries={"total_max_attempts": 2, "mode": "standard"}, s3={"addressing_style": "path"})
             session = boto3.session.Session()
             make: Callable[..., Any] = session.client  # any service name, not only the typed literals
-            client = make(
-                service, endpoint_url=upstream_url, region_name=key[2], config=config, **DUMMY_CREDENTIALS
-            )
+            client = make(service, endpoint_url=upstream_url, region_name=key[2], config=config, **DUMMY_CREDENTIALS)
             _clients[key] = client
     return client
 
