@@ -1,6 +1,6 @@
 """Naming a raw AWS request: its service, operation and resource, for DynamoDB (JSON protocol), DynamoDB
-Streams, SQS (JSON and query protocols), other query-protocol services, and S3 (REST, path-style addressing: its
-operations are named in ``parsing_s3``)."""
+Streams, SQS (JSON and query protocols), SNS (query protocol: the topic in ``parsing_sns``), other query-protocol
+services, and S3 (REST, path-style addressing: its operations are named in ``parsing_s3``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from sandboxres._simulator.messages import ProxyRequest, WireProtocol
 from sandboxres._simulator.parsing_s3 import s3_operation
+from sandboxres._simulator.parsing_sns import sns_resource
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
@@ -89,6 +90,8 @@ def parse_request(method: str, target: str, headers: list[tuple[str, str]], body
         params = {k: v[0] for k, v in {**query, **form}.items()}
         if signing_service in (None, "sqs"):
             return make("sqs", action, _sqs_resource(params, path), "query", None, params)
+        if signing_service == "sns":
+            return make("sns", action, sns_resource(params), "query", None, params)
         return make(signing_service, action, None, "query", None, params)
     if signing_service in (None, "s3"):
         parts = unquote(path).lstrip("/").split("/", 1)
