@@ -191,6 +191,14 @@ class FaultProxy:
                 action = fault.after(request, reply, trigger)
                 if action is not reply and trigger.chosen is None:
                     labels.append(trigger.chosen.label if trigger.chosen else fault.label)
+            # Non-terminal faults see the reply too, innermost first (the deciding rule's answer, if any)
+            for fault, trigger in reversed(delays):
+                if not isinstance(action, Reply):
+                    break
+                before_fault = action
+                action = fault.after(request, action, trigger)
+                if action is not before_fault:
+                    labels.append(fault.label)
 
         status = action.status if isinstance(action, Reply) else None
         record = SeenRequest(
