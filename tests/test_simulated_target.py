@@ -24,11 +24,10 @@ import sandboxres
 import sandboxres.aio
 from sandboxres import ConfigurationError
 from sandboxres._doors.cli import main
-from sandboxres._doors.pytest_options import TARGET_KINDS
 from sandboxres._runtime.clients import active_target, describe_target
 from sandboxres._runtime.embedded import ensure_embedded
 from sandboxres._runtime.simulated import running_simulators, simulator_at
-from sandboxres._runtime.target import Target, resolve_target, worker_seed
+from sandboxres._runtime.target import TARGET_KINDS, Target, resolve_target, worker_seed
 from sandboxres._simulator import FaultProxy
 from sandboxres._simulator.simulator import Simulator
 from tests.support.inventory import Inventory
@@ -274,12 +273,13 @@ def test_the_redirect_points_the_code_under_tests_clients_at_the_simulator(
     assert os.environ["SANDBOXRES_SIMULATE"] == "1" and "AWS_ENDPOINT_URL" not in os.environ
 
 
-def test_the_sweeper_works_through_the_simulator(simulated: Target) -> None:
+def test_the_sweeper_works_through_the_simulator(simulated: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SANDBOXRES_RUN_ID", "simulated-sweep")  # this test's resources alone
     proxy = proxy_of(simulated)
     with sandboxres.ephemeral_table("swept", keep=True) as table, sandboxres.ephemeral_queue("swept", keep=True):
         pass
-    report = sandboxres.sweep(run_id=simulated.run_id, dry_run=False)
-    assert report.ok and report.deleted >= 2, report
+    report = sandboxres.sweep(run_id="simulated-sweep", dry_run=False)
+    assert report.ok and report.deleted == 2, report
     assert proxy.seen("dynamodb", "DeleteTable", table.name)
     assert f"table us-east-1/{table.name}" not in Inventory(ensure_embedded()).snapshot()
 
