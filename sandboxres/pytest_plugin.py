@@ -14,8 +14,10 @@ to a name in a conftest: ``table_factory(scope="module")`` (a factory fixture) o
 scope="module", range_key="sk")`` (a fixture that is one handle), the same for buckets and queues, and their
 ``async_`` twins.
 
-Markers: ``sandboxres_aws_only`` (skip unless the target is real AWS) and ``sandboxres_emulator_only`` (skip unless
-it is an emulator, embedded or external). Options: ``--sandboxres-target`` and ``--sandboxres-keep`` /
+Markers: ``sandboxres_aws_only`` (skip unless the target is real AWS: also skipped on ``simulated``) and
+``sandboxres_emulator_only`` (skip unless it is an emulator, embedded, external or simulated). On ``simulated`` the
+summary prints the simulator's seed and speed, and a failed test's report a ``sandboxres`` section with the line
+that replays the run. Options: ``--sandboxres-target`` and ``--sandboxres-keep`` /
 ``--sandboxres-no-keep``, with the ini settings ``sandboxres_target`` and ``sandboxres_keep``. Precedence:
 ``keep=`` of one factory call > command line > environment (``SANDBOXRES_TARGET`` or an endpoint variable,
 ``SANDBOXRES_KEEP``, also from ``SANDBOXRES_ENV_FILE``) > ini.
@@ -67,6 +69,7 @@ from sandboxres._doors.pytest_options import pytest_sessionfinish as pytest_sess
 from sandboxres._doors.pytest_options import pytest_testnodedown as pytest_testnodedown
 from sandboxres._doors.pytest_options import pytest_unconfigure as pytest_unconfigure
 from sandboxres._doors.pytest_summary import pytest_terminal_summary as pytest_terminal_summary
+from sandboxres._doors.pytest_summary import replay_section
 from sandboxres._engine.errors import ConfigurationError, GuardError
 
 __all__ = [
@@ -135,6 +138,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         )
         item.config.stash[_STOP] = message
         report.longrepr = message  # the message alone: no traceback, no frame locals
+    if report.failed:
+        replay = replay_section(item)  # on the simulated target: the seed and how to replay the run
+        if replay is not None:
+            report.sections.append(("sandboxres", replay))
     return report
 
 

@@ -1,6 +1,8 @@
 """The pytest plugin's markers: ``sandboxres_aws_only`` (skip unless the target is real AWS) and
-``sandboxres_emulator_only`` (skip unless it is an emulator, embedded or external). Marked tests are skipped at
-collection, so a skipped test never sets up its fixtures. The hooks are registered by :mod:`sandboxres.pytest_plugin`.
+``sandboxres_emulator_only`` (skip unless it is an emulator, embedded, external or simulated). ``simulated`` counts
+as an emulator: a test that needs a real account is marked ``sandboxres_aws_only`` and is skipped there too. Marked
+tests are skipped at collection, so a skipped test never sets up its fixtures. The hooks are registered by
+:mod:`sandboxres.pytest_plugin`.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ def register_markers(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{AWS_ONLY}(reason=None): run only when the sandboxres target is real AWS "
-        "(behaviour emulators cannot show); skipped on the embedded and external emulators.",
+        "(behaviour emulators cannot show); skipped on the embedded, external and simulated emulators.",
     )
     config.addinivalue_line(
         "markers",
-        f"{EMULATOR_ONLY}(reason=None): run only when the sandboxres target is an emulator (embedded or external); "
+        f"{EMULATOR_ONLY}(reason=None): run only when the sandboxres target is an emulator (embedded, external or "
+        "simulated); "
         "skipped on real AWS.",
     )
 

@@ -5,7 +5,9 @@ Options: ``--sandboxres-target`` and ``--sandboxres-keep`` / ``--sandboxres-no-k
 environment (``SANDBOXRES_TARGET`` or an endpoint variable, ``SANDBOXRES_KEEP``, also from
 ``SANDBOXRES_ENV_FILE``) > ini. The chosen settings are put in the environment for the run and restored when
 pytest unconfigures. Under pytest-xdist every worker's run id is the session's run id plus ``-gw<N>``, and each
-worker reports what it did to the controller for the summary. The hooks are registered by
+worker reports what it did to the controller for the summary. On the ``simulated`` target the run's seed is fixed
+when the run starts (``SANDBOXRES_SIMULATE_SEED`` is set for the run when the user gave none), so that every xdist
+worker derives its own simulator's seed from the same one. The hooks are registered by
 :mod:`sandboxres.pytest_plugin`.
 """
 
@@ -22,10 +24,9 @@ from sandboxres._doors.pytest_markers import register_markers
 from sandboxres._engine.errors import ConfigurationError
 from sandboxres._engine.redaction import install_log_redaction
 from sandboxres._runtime.settings import ENDPOINT_VARIABLES, environ_view, load_env_file
-from sandboxres._runtime.target import _PROCESS_RUN_ID, resolve_target
+from sandboxres._runtime.target import _PROCESS_RUN_ID, TARGET_KINDS, resolve_target
 from sandboxres._safety.registry import STATS
 
-TARGET_KINDS = ("embedded", "emulator", "aws")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 _WORKER_KEY = "sandboxres"
@@ -38,7 +39,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="sandboxres_target",
         choices=TARGET_KINDS,
         default=None,
-        help="where resources are created: embedded, emulator (needs AWS_ENDPOINT_URL*) or aws. "
+        help="where resources are created: embedded, emulator (needs AWS_ENDPOINT_URL*), simulated (the embedded "
+        "emulator behind the AWS behaviour simulator) or aws. "
         "Overrides SANDBOXRES_TARGET and the ini setting sandboxres_target.",
     )
     group.addoption(
@@ -58,7 +60,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "sandboxres_target",
-        "sandboxres target (embedded, emulator or aws) when the environment chooses none "
+        "sandboxres target (embedded, emulator, simulated or aws) when the environment chooses none "
         "(SANDBOXRES_TARGET and the endpoint variables win over it)",
         default="",
     )
@@ -112,6 +114,7 @@ class Session:
     stats_at_start: dict[str, Any] = field(default_factory=dict)
     live_at_start: set[int] = field(default_factory=set)
     workers: list[dict[str, Any]] = field(default_factory=list)
+    seed: int | None = None  # this process's simulator seed on the simulated target
 
     def set_env(self, name: str, value: str) -> None:
         self.saved_env.setdefault(name, os.environ.get(name))
@@ -130,7 +133,8 @@ class Session:
         now = STATS.as_dict()
         delta = {key: now[key] - self.stats_at_start.get(key, 0) for key in now}
         left = [lc.resource for lc in _registry.live() if id(lc) not in self.live_at_start]
-        return {"stats": delta, "left_behind": left}
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        return {"stats": delta, "left_behind": left, "seed": self.seed, "worker": worker}
 
 
 SESSION = pytest.StashKey[Session]()
@@ -159,11 +163,26 @@ def pytest_configure(config: pytest.Config) -> None:
         except ConfigurationError as exc:
             session.restore_env()
             raise pytest.UsageError(f"sandboxres: {exc}") from None
+    _fix_seed(session)
     try:
         environ = load_env_file(os.environ)
     except ConfigurationError:  # a wrong SANDBOXRES_ENV_FILE is reported by the first resource, not here
         environ = dict(os.environ)
     session.run_id = environ.get("SANDBOXRES_RUN_ID") or _PROCESS_RUN_ID
+
+
+def _fix_seed(session: Session) -> None:
+    """On ``simulated``: the run's seed in the environment (a drawn one too), for every worker to derive its own."""
+    try:
+        target = resolve_target()
+    except ConfigurationError:  # reported by the first resource
+        return
+    if target.simulation is None:
+        return
+    if target.sources.get("seed") == "random per process":
+        session.set_env("SANDBOXRES_SIMULATE_SEED", str(target.simulation.run_seed))
+        session.sources["SANDBOXRES_SIMULATE_SEED"] = "drawn for this run"
+    session.seed = target.simulation.seed
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

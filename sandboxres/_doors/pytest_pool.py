@@ -159,7 +159,7 @@ class SessionPool:
             self._async = AsyncPool._sharing(self._sync._engine)  # one engine: resources shared by both
             if self.warm:
                 with contextlib.suppress(SandboxresError):  # the pool's first use raises it for the test
-                    self.embedded = active_target().kind == "embedded"
+                    self.embedded = active_target().in_process
         return self._sync, self._async
 
     @contextlib.contextmanager

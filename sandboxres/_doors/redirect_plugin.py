@@ -6,7 +6,8 @@ once the plugin's own settings (``--sandboxres-target``...) apply. It ends, rest
 unconfigures. Turned off by ``--sandboxres-no-redirect``, ``SANDBOXRES_REDIRECT=0`` or the ini setting
 ``sandboxres_redirect = false`` (precedence in that order). The xdist controller runs no tests: it is
 redirected only while it imports the initial conftest files, and its environment is restored before it starts
-the workers, each of which redirects to its own embedded emulator (or the external one).
+the workers, each of which redirects to its own embedded emulator (or the external one; on ``simulated``, to its
+own simulator in front of it).
 """
 
 from __future__ import annotations
@@ -102,12 +103,9 @@ def _target(override: str | None = None) -> Target:
 
     if not override:
         return active_target()
-    target = resolve_target({**environ_view(), "SANDBOXRES_TARGET": override})
-    if target.kind == "embedded":
-        from sandboxres._runtime.embedded import ensure_embedded
+    from sandboxres._runtime.clients import started
 
-        target = target.with_endpoint(ensure_embedded())
-    return target
+    return started(resolve_target({**environ_view(), "SANDBOXRES_TARGET": override}))
 
 
 @pytest.hookimpl(tryfirst=True)

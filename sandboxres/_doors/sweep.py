@@ -269,9 +269,9 @@ def recorded_names(record: LeaseRecord) -> list[str]:
 
 
 def _read_warm(driver: SyncDriver, target: Target, kinds: Sequence[Kind], report: SweepReport) -> _Warm | None:
-    """The lease table's records (none when it does not exist, nor on the embedded target, whose emulator ends
-    with this process); None, with an error in the report, when it could not be read."""
-    if target.kind == "embedded":
+    """The lease table's records (none when it does not exist, nor on the embedded emulator, simulated or not, which
+    ends with this process); None, with an error in the report, when it could not be read."""
+    if target.in_process:
         return _Warm()
     try:
         if "table" not in kinds:

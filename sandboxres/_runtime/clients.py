@@ -1,7 +1,7 @@
 """The target in force and SDK clients pointed at it: the settings (pure), a cached boto3 pool, aioboto3 sessions.
 
-:func:`active_target` resolves the target and starts the embedded emulator when it is the target;
-:func:`describe_target` is its public report.
+:func:`active_target` resolves the target and starts the embedded emulator when it is the target (and, on
+``simulated``, the simulator in front of the emulator); :func:`describe_target` is its public report.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from botocore.config import Config
 
 from sandboxres._engine.redaction import install_log_redaction, redact_url
 from sandboxres._runtime.embedded import embedded_url, ensure_embedded
+from sandboxres._runtime.simulated import start_simulated
 from sandboxres._runtime.target import EMBEDDED_CREDENTIALS, Target, resolve_target
 
 if TYPE_CHECKING:
@@ -33,13 +34,20 @@ LIFECYCLE_RETRIES: Any = {"total_max_attempts": 1, "mode": "standard"}
 
 
 def active_target() -> Target:
-    """The target in force now; starts the embedded emulator when that is the target.
+    """The target in force now; starts the embedded emulator when that is the target, and on ``simulated`` the
+    simulator in front of its emulator (every endpoint is then the simulator's).
 
     Also installs the log redaction (once): from here on the SDK's records can carry credentials."""
     install_log_redaction()
-    target = resolve_target()
+    return started(resolve_target())
+
+
+def started(target: Target) -> Target:
+    """``target`` with what it needs running started and its endpoints filled in (embedded emulator, simulator)."""
     if target.kind == "embedded":
-        target = target.with_endpoint(ensure_embedded())
+        return target.with_endpoint(ensure_embedded())
+    if target.kind == "simulated":
+        return start_simulated(target, ensure_embedded() if target.upstream_kind == "embedded" else None)
     return target
 
 
@@ -61,6 +69,10 @@ def describe_target(*, start: bool = False) -> Target:
     url = embedded_url()
     if target.kind == "embedded" and url:
         return target.with_endpoint(url)
+    if target.kind == "simulated":
+        upstream = url if target.upstream_kind == "embedded" else None
+        if upstream is not None or target.upstream_kind == "emulator":
+            target = start_simulated(target, upstream, start=False)
     return _shown(target)
 
 
@@ -69,9 +81,9 @@ def session_kwargs(target: Target) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     if target.region:
         kwargs["region_name"] = target.region
-    if target.kind == "embedded" or (target.kind == "emulator" and target.credentials == "dummy"):
+    if target.in_process or (target.external and target.credentials == "dummy"):
         kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = EMBEDDED_CREDENTIALS
-    elif target.kind == "emulator":
+    elif target.external:
         kwargs["aws_access_key_id"] = os.environ.get("AWS_ACCESS_KEY_ID")
         kwargs["aws_secret_access_key"] = os.environ.get("AWS_SECRET_ACCESS_KEY")
         if os.environ.get("AWS_SESSION_TOKEN"):

@@ -7,6 +7,10 @@ While :func:`redirect` is active the process environment carries what boto3, aio
   (``AWS_REGION`` and ``AWS_DEFAULT_REGION``) and the emulator's dummy credentials;
 - on an external emulator: the same variables for each service the target has an endpoint for (``AWS_ENDPOINT_URL``
   itself is left as the user set it), dummy credentials unless the environment gives keys for the emulator;
+- on ``simulated``: the same as on the emulator behind it, every endpoint being the simulator's (and
+  ``AWS_ENDPOINT_URL`` too when one simulator serves every service), so that the code under test sees the same
+  AWS behaviour as the library; ``SANDBOXRES_SIMULATE`` is unset for the duration, so that a child process
+  reaching the simulator through these variables does not put a second simulator in front of it;
 - on real AWS: nothing. The SDK's own resolution already reaches the account the guards accepted.
 
 On emulators ``AWS_PROFILE``, ``AWS_DEFAULT_PROFILE`` and ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`` are unset for the
@@ -55,13 +59,18 @@ def redirect_variables(target: Target, environ: Mapping[str, str] | None = None)
     changes: dict[str, str | None] = {}
     if target.kind == "embedded":
         changes["AWS_ENDPOINT_URL"] = target.endpoint("dynamodb")
+    if target.kind == "simulated":
+        urls = {url for url in target.endpoints.values() if url}
+        if len(urls) == 1 and all(target.endpoints.get(service) for service in ("dynamodb", "s3", "sqs")):
+            changes["AWS_ENDPOINT_URL"] = urls.pop()
+        changes["SANDBOXRES_SIMULATE"] = None
     for variable, service in _SERVICE_VARIABLES:
         url = target.endpoints.get(service)
         if url:
             changes[variable] = url
     region = target.region or DEFAULT_REGION
     changes["AWS_REGION"] = changes["AWS_DEFAULT_REGION"] = region
-    if target.kind == "embedded" or target.credentials == "dummy":
+    if target.in_process or target.credentials == "dummy":
         changes["AWS_ACCESS_KEY_ID"], changes["AWS_SECRET_ACCESS_KEY"] = EMBEDDED_CREDENTIALS
         changes["AWS_SESSION_TOKEN"] = None
     for variable in _UNSET_ON_EMULATORS:

@@ -116,7 +116,7 @@ def _unreachable(lifecycle: Any, seen: dict[str, bool]) -> bool:
 def _outlived_its_emulator(lifecycle: Any) -> bool:
     """True for a resource of an embedded emulator that no longer runs: nothing of it is left anywhere."""
     target = lifecycle.target
-    return bool(target.kind == "embedded" and target.endpoints.get("dynamodb") != embedded_url())
+    return bool(target.in_process and target.emulator_url("dynamodb") != embedded_url())
 
 
 def delete_leftovers(budget: float | None = None) -> tuple[list[str], list[str]]:

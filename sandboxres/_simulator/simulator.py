@@ -1,11 +1,16 @@
 """The AWS behaviour simulator: the proxy in front of an emulator, with the behaviours the profile turns on.
 
-``start_simulator(upstream_url)`` serves on a free 127.0.0.1 port; point clients at ``Simulator.url``.
+``start_simulator(upstream_url)`` serves on a free 127.0.0.1 port (or the ``port`` given); point clients at
+``Simulator.url``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from types import TracebackType
 
 from sandboxres._simulator.behaviours import BEHAVIOURS, BY_NAME, Behaviour, Context
@@ -19,9 +24,10 @@ class Simulator:
     """A running simulator: ``url`` (where clients go), ``profile`` (its speed and seed), ``proxy`` (its rules and
     the requests it saw)."""
 
-    def __init__(self, upstream_url: str, profile: Profile | None = None) -> None:
+    def __init__(self, upstream_url: str, profile: Profile | None = None, *, port: int = 0) -> None:
         self.profile = profile if profile is not None else profile_from_env(known=frozenset(BY_NAME))
-        self.proxy = FaultProxy(upstream_url)
+        with _listening_on(port):
+            self.proxy = FaultProxy(upstream_url)
         self.url = self.proxy.url
         self.upstream_url = upstream_url
         for behaviour in self.behaviours:
@@ -58,6 +64,34 @@ class Simulator:
         return f"Simulator({self.url} -> {self.upstream_url}, speed {self.profile.speed:g}, seed {self.seed})"
 
 
-def start_simulator(upstream_url: str, profile: Profile | None = None) -> Simulator:
-    """Start a simulator in front of ``upstream_url`` (the profile from the environment by default)."""
-    return Simulator(upstream_url, profile)
+def start_simulator(upstream_url: str, profile: Profile | None = None, *, port: int = 0) -> Simulator:
+    """Start a simulator in front of ``upstream_url`` (the profile from the environment by default), on 127.0.0.1
+    and ``port`` (0: a free one)."""
+    return Simulator(upstream_url, profile, port=port)
+
+
+_port_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _listening_on(port: int) -> Iterator[None]:
+    """The proxies created in the block listen on ``port`` of 127.0.0.1 (0: a free one, as always)."""
+    if port == 0:
+        yield
+        return
+    from sandboxres._simulator import proxy as proxy_module
+    from sandboxres._simulator.http_server import _Handler, _Server
+
+    class _OnPort(_Server):
+        def __init__(self, owner: FaultProxy) -> None:
+            self.proxy = owner
+            self.connections = set()
+            self.connections_lock = threading.Lock()
+            ThreadingHTTPServer.__init__(self, ("127.0.0.1", port), _Handler)
+
+    with _port_lock:
+        setattr(proxy_module, "_Server", _OnPort)  # noqa: B010
+        try:
+            yield
+        finally:
+            setattr(proxy_module, "_Server", _Server)  # noqa: B010

@@ -17,6 +17,7 @@ from sandboxres._doors.sync import Ephemeral
 from sandboxres._engine.redaction import redact_url
 from sandboxres._kinds import KINDS, services
 from sandboxres._runtime.clients import active_target
+from sandboxres._runtime.target import Target
 
 
 class CheckStatus(Enum):
@@ -146,12 +147,15 @@ def run(args: argparse.Namespace) -> int:
                     "target": target.describe(),
                     "results": [r.as_dict() for r in results],
                     "verdict": "ok" if ok else "failed",
+                    **({"replay": target.simulation.replay()} if target.simulation is not None else {}),
                 },
                 indent=2,
             )
         )
         return 0 if ok else 1
     print(f"target:   {target.kind} (region {target.region}, run id {target.run_id})")
+    if target.simulation is not None:
+        print(f"simulator: {simulation_line(target)}")
     for service in services():
         print(f"  {service:<9} {redact_url(target.endpoints.get(service) or '') or 'AWS default'}")
     print(f"{'kind':<7} {'name':<42} {'create+ready':>13} {'verify':>9} {'delete':>9}  result")
@@ -159,8 +163,25 @@ def run(args: argparse.Namespace) -> int:
         outcome = "ok" if r.ok else f"FAILED {r.error}"
         deleted = "kept" if r.kept else _ms(r.delete_s)
         print(f"{r.kind:<7} {r.name:<42} {_ms(r.ready_s):>13} {_ms(r.verify_s):>9} {deleted:>9}  {outcome}")
-    print("verdict:  " + _verdict(results, target.kind == "embedded"))
+    print("verdict:  " + _verdict(results, target.in_process))
+    if not ok and target.simulation is not None:
+        print(f"replay:   {target.simulation.replay()} sandboxres check")
     return 0 if ok else 1
+
+
+def simulation_line(target: Target) -> str:
+    """The simulator's settings in one line: speed, seed (and where it came from), the emulator behind it."""
+    simulation = target.simulation
+    if simulation is None:
+        return ""
+    behind = "the embedded emulator" if target.upstream_kind == "embedded" else "the emulator"
+    urls = sorted({redact_url(url) for url in target.upstream.values() if url})
+    if urls:
+        behind += " at " + ", ".join(urls)
+    seed = f"seed {simulation.run_seed} ({target.sources.get('seed', '')})"
+    if simulation.worker:
+        seed += f", xdist worker {simulation.worker} seed {simulation.seed}"
+    return f"speed {simulation.speed:g}, {seed}, in front of {behind}"
 
 
 class _Kinds(argparse.Action):

@@ -27,7 +27,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from sandboxres._doors.cli.check import CHECKS, check_kind
+from sandboxres._doors.cli.check import CHECKS, check_kind, simulation_line
 from sandboxres._doors.cli.env import redact
 from sandboxres._doors.cli.failures import Cause, Failure, failure_of, hint_for, one_line
 from sandboxres._doors.sync import guard_target
@@ -132,6 +132,8 @@ def diagnose(kinds: list[str], *, lifecycle: bool = True, timeout: float = 5.0) 
     except ConfigurationError as exc:
         return None, [_failed("configuration", failure_of(exc), _NO_TARGET)]
     findings = [Finding("configuration", "ok", detail=f"target {target.kind}, region {target.region or 'not set'}")]
+    if target.simulation is not None:
+        findings.append(Finding("simulator", "ok", detail=simulation_line(target)))
     blocked = ""
     if target.kind == "aws":
         # The guards first: they refuse without calling AWS (CI, account list, endpoint variables), and nothing
@@ -176,6 +178,8 @@ def _render(target: Target | None, findings: list[Finding]) -> str:
             lines.append(f"  {'':<8} {'':<22} hint: {f.hint}")
     failed = sum(f.status == "failed" for f in findings)
     lines.append("verdict: " + ("OK, nothing wrong found" if not failed else f"{failed} problem(s) found"))
+    if failed and target is not None and target.simulation is not None:
+        lines.append(f"replay: {target.simulation.replay()} sandboxres doctor")
     return "\n".join(lines)
 
 

@@ -10,6 +10,10 @@ given port or a free one, prints the shell lines that point any AWS SDK at it::
 
 and runs until SIGINT (Ctrl-C) or SIGTERM. The credentials are dummies the emulator accepts; they are not secrets.
 
+With ``--simulate`` the port serves the AWS behaviour simulator, in front of a moto server on a free port: the
+exports point at the simulator, and a comment line (and stderr) gives its speed and seed, read from
+``SANDBOXRES_SIMULATE_SPEED`` / ``_SEED`` / ``_OFF`` / ``_ONLY`` / ``_PROFILE`` like the ``simulated`` target's.
+
 Exit codes: 0 stopped by a signal; 2 bad option (non-loopback host, port taken or out of range).
 """
 
@@ -28,7 +32,7 @@ from types import FrameType
 from typing import Any
 
 from sandboxres._engine.errors import ConfigurationError
-from sandboxres._runtime.target import DEFAULT_REGION, EMBEDDED_CREDENTIALS
+from sandboxres._runtime.target import DEFAULT_REGION, EMBEDDED_CREDENTIALS, Simulation, simulation_from_env
 
 
 def loopback_host(host: str) -> str:
@@ -68,9 +72,21 @@ def exports(url: str, region: str) -> dict[str, str]:
     return {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_REGION": region}
 
 
+def _simulation() -> Simulation:
+    """The simulator's settings from the environment, checked; the replay line names this command."""
+    environ = {**os.environ, "SANDBOXRES_TARGET": "simulated"}
+    environ.pop("PYTEST_XDIST_WORKER", None)  # a server for other processes: the seed given, never a worker's
+    simulation = simulation_from_env(environ, {"kind": "SANDBOXRES_TARGET"})
+    replay = {k: v for k, v in simulation.replay_variables.items() if k != "SANDBOXRES_TARGET"}
+    return Simulation(simulation.profile, simulation.run_seed, "", replay)
+
+
 def run(args: argparse.Namespace) -> int:
     host = loopback_host(args.host)
+    if args.simulate and host != "127.0.0.1":
+        raise ConfigurationError(f"--host {host}: with --simulate the simulator listens on 127.0.0.1 only")
     check_port_free(host, args.port)
+    simulation = _simulation() if args.simulate else None  # a wrong setting stops here, before anything starts
     region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
     if not args.verbose:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -82,23 +98,49 @@ def run(args: argparse.Namespace) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    server = ThreadedMotoServer(ip_address=host, port=args.port, verbose=args.verbose)
+    server = ThreadedMotoServer(ip_address=host, port=0 if simulation else args.port, verbose=args.verbose)
     server.start()
+    simulator: Any = None
     try:
         bound_host, bound_port = server.get_host_and_port()
-        url = f"http://{bound_host}:{bound_port}"
+        url = moto_url = f"http://{bound_host}:{bound_port}"
+        if simulation is not None:
+            from sandboxres._simulator.simulator import start_simulator
+
+            simulator = start_simulator(moto_url, simulation.profile, port=args.port)
+            url = simulator.url
         variables = exports(url, region)
         if args.json:
-            print(json.dumps({"url": url, "env": variables}))
+            data: dict[str, Any] = {"url": url, "env": variables}
+            if simulation is not None:
+                data["simulator"] = {
+                    "upstream": moto_url,
+                    "seed": simulation.seed,
+                    "speed": simulation.speed,
+                    "replay": simulation.replay(),
+                }
+            print(json.dumps(data))
         else:
             for name, value in variables.items():
                 print(f"export {name}={value}")
+            if simulation is not None:
+                print(f"# sandboxres simulator: speed {simulation.speed:g}, seed {simulation.seed}")
         sys.stdout.flush()
-        print(f"sandboxres emulator: moto listening on {url}; Ctrl-C or SIGTERM stops it", file=sys.stderr)
+        if simulation is not None:
+            print(
+                f"sandboxres emulator: AWS behaviour simulator listening on {url} in front of moto on {moto_url}, "
+                f"speed {simulation.speed:g}, seed {simulation.seed} (replay: {simulation.replay()} sandboxres "
+                "emulator --simulate); Ctrl-C or SIGTERM stops it",
+                file=sys.stderr,
+            )
+        else:
+            print(f"sandboxres emulator: moto listening on {url}; Ctrl-C or SIGTERM stops it", file=sys.stderr)
         while not stop.wait(0.5):
             pass
         print("sandboxres emulator: stopping", file=sys.stderr)
     finally:
+        if simulator is not None:
+            simulator.stop()
         server.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -119,4 +161,10 @@ def register(verbs: Any) -> None:
     parser.add_argument("--region", help="region for the AWS_REGION export (default: AWS_REGION, else us-east-1)")
     parser.add_argument("--json", action="store_true", help="print {'url': ..., 'env': {...}} as one JSON line")
     parser.add_argument("--verbose", action="store_true", help="log every request the emulator serves (stderr)")
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="serve the AWS behaviour simulator (AWS's timing and consistency) in front of the emulator; its seed "
+        "and speed come from SANDBOXRES_SIMULATE_SEED / SANDBOXRES_SIMULATE_SPEED (see the simulated target)",
+    )
     parser.set_defaults(run=run)

@@ -30,9 +30,9 @@ def redact(text: str) -> str:
 def credential_source(target: Target, environ: Mapping[str, str] | None = None) -> str:
     """Where the SDK will take credentials from on ``target``, without reading or resolving them."""
     environ = os.environ if environ is None else environ
-    if target.kind == "embedded":
+    if target.in_process:
         return "dummy credentials for the embedded emulator"
-    if target.kind == "emulator":
+    if target.external:
         if target.credentials == "environment":
             return "environment variables AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
         return "dummy credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY not set)"
@@ -67,7 +67,19 @@ def render_text(target: Target, data: Mapping[str, Any]) -> str:
         ("keep", "yes" if target.keep else "no", sources.get("keep", "")),
         ("env file", str(data["env_file"] or "none"), "SANDBOXRES_ENV_FILE" if data["env_file"] else ""),
     ]
+    simulation = target.simulation
+    if simulation is not None:
+        rows += [
+            ("seed", str(simulation.run_seed), sources.get("seed", "")),
+            ("speed", f"{simulation.speed:g}", sources.get("speed", "")),
+        ]
+        if simulation.worker:
+            rows.append(("worker seed", str(simulation.seed), f"seed and xdist worker {simulation.worker}"))
     lines = [f"{name + ':':<13}{value}" + (f"  (from {source})" if source else "") for name, value, source in rows]
+    if simulation is not None:
+        enabled = simulation.profile.enabled
+        lines.append(f"{'behaviours:':<13}" + ("all" if enabled is None else ", ".join(sorted(enabled)) or "none"))
+        lines.append(f"{'replay:':<13}{simulation.replay()}")
     lines.append("endpoints:")
     for service in SERVICES:
         url, source = target.endpoints.get(service), sources.get(f"endpoint:{service}", "not set")
@@ -87,8 +99,9 @@ def register(verbs: Any) -> None:
     parser = verbs.add_parser(
         "env",
         help="show the resolved target, endpoints, region and credential source, and where each came from",
-        description="Show what the environment selects: the target (embedded, emulator, aws), the endpoint of "
-        "each service, the region, the run id, where credentials will come from (never the credentials), and "
+        description="Show what the environment selects: the target (embedded, emulator, simulated, aws), the "
+        "endpoint of each service, the region, the run id, the simulator's seed and speed (simulated), where "
+        "credentials will come from (never the credentials), and "
         "the variable or default behind each value. Calls nothing and starts nothing. "
         "Exit codes: 0 printed, 2 the environment is inconsistent.",
     )
