@@ -5,6 +5,7 @@ them, so a second run can lease what the first one released; the server is empti
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +61,17 @@ def _warm(inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, spelling: str
 
 
 @pytest.fixture
-def target(inner: pytest.Pytester, emulator: str, monkeypatch: pytest.MonkeyPatch) -> Inventory:
+def target(inner: pytest.Pytester, emulator: str, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch) -> Inventory:
     """Inner runs create on the module's moto server (emptied around the test); what it holds, seen with plain
-    boto3."""
+    boto3.
+
+    moto checks a write's condition and applies it without a lock: two runs (or workers) leasing at once could both
+    win one record there, never on DynamoDB. The inner runs' DynamoDB requests go through the proxy, which forwards
+    the lease table's one at a time."""
+    proxy.clear()
+    proxy.serialize(lambda request: request.service == "dynamodb" and request.resource == LEASE_TABLE)
     monkeypatch.setenv("AWS_ENDPOINT_URL", emulator)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
@@ -196,11 +204,7 @@ def test_under_xdist_each_worker_leases_its_own(
     """Two workers holding leases at once never hold one table. A worker may lease a table another worker
     released (one that ended its session first): that is reuse, not sharing, so the check is on when each worker
     held each table, not on which tables it used."""
-    # moto checks a write's condition and applies it without a lock: two workers leasing at once could both win
-    # one record there, never on DynamoDB. Its lease table requests go through the proxy one at a time.
-    proxy.clear()
-    proxy.serialize(lambda request: request.service == "dynamodb" and request.resource == LEASE_TABLE)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.url)
+    assert proxy.url == os.environ["AWS_ENDPOINT_URL_DYNAMODB"]  # the lease table's requests one at a time (target)
     suite = (
         RECORD
         + _BARRIER

@@ -20,6 +20,7 @@ The module's moto server stands in for AWS (the lease table's requests reach it 
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import contextlib
 import os
 import time
@@ -234,3 +235,22 @@ def test_a_killed_holders_lease_expires_and_its_resource_is_recycled_before_reus
     records = {r.name: r for r in lease_records(emulator)}
     assert set(records) == {name, before["name"]}
     assert {n: r.state for n, r in records.items()} == dict.fromkeys(records, IDLE)  # both left for a later run
+
+
+def test_leases_of_one_shape_in_one_process_never_race_each_other(
+    warm_pool: list[str], proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's preparations lease a shape at once: each gets a record of its own, and none spends a conditional write
+    on a record another of them took (the lease table's requests are not serialized here: the run does it)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    target = active_target()
+    leases = WarmLeases(target, SyncDriver(client_pool(target), refused_is_final=True))
+    proxy.clear_records()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=POOL_SIZE) as threads:
+            got = list(threads.map(lambda _: leases.lease(SHAPE), range(POOL_SIZE)))
+    finally:
+        leases.close()
+    names = [record.name for record in got if record is not None]
+    assert sorted(names) == sorted(warm_pool)  # every one leased, none twice
+    assert proxy.count("dynamodb", "UpdateItem", LEASE_TABLE) == POOL_SIZE  # one conditional write a lease

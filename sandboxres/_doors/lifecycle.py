@@ -133,7 +133,7 @@ class ResourceLifecycle:
             self.state = State.KEPT
             _registry.unregister(self)
             _registry.count(kept=self._counted())
-            embedded = self.target is not None and self.target.kind == "embedded"
+            embedded = self.target is not None and self.target.in_process
             then = " until the embedded emulator ends" if embedded else ": delete it yourself or sweep it"
             log.warning("keeping %s (keep=True or SANDBOXRES_KEEP=1)%s", self.resource, then)
             return None

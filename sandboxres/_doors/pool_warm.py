@@ -46,7 +46,7 @@ class WarmSide:
                 self._checked = True
                 target = active_target()
                 guard_target(target)
-                if target.kind == "embedded":
+                if target.in_process:
                     if not _said_embedded.is_set():
                         _said_embedded.set()
                         log.info("warm pool on the embedded emulator: it ends with this process, like its resources")

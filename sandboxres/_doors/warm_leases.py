@@ -74,6 +74,9 @@ class WarmLeases:
         self.idle_seconds = idle_limit()
         self._driver = driver
         self._lock = threading.Lock()
+        # One lease of a shape at a time in this process: its preparations would otherwise read the same idle
+        # records and race for one (the conditional write lets one win; the others' reads and writes are wasted)
+        self._leasing: dict[str, threading.Lock] = {}
         self._opened = False
         self._held: dict[str, LeaseRecord] = {}
         self._lost: set[str] = set()
@@ -95,6 +98,12 @@ class WarmLeases:
     def lease(self, shape: str) -> LeaseRecord | None:
         """A record of ``shape`` now leased by this run (idle ones first, then expired leases), or None."""
         self.open()
+        with self._lock:
+            leasing = self._leasing.setdefault(shape, threading.Lock())
+        with leasing:
+            return self._lease(shape)
+
+    def _lease(self, shape: str) -> LeaseRecord | None:
         now = time.time()
         records = self._driver.run(read_records(shape, brief=True))
         candidates = sorted(

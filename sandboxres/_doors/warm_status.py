@@ -171,7 +171,7 @@ def _open() -> tuple[Any, SyncDriver | None]:
 
     target = active_target()
     guard_target(target)
-    if target.kind == "embedded":
+    if target.in_process:
         return target, None
     _check_reachable(target, ["table"])
     return target, SyncDriver(client_pool(target), refused_is_final=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,9 @@ log = logging.getLogger("sandboxres")
 
 _lock = threading.Lock()
 _simulators: dict[tuple[str, str], Simulator] = {}
+
+
+_MOTO_PURGE_MINUTE = "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR"  # read by the embedded moto at each purge
 
 
 def _key(upstream_url: str, profile: Profile) -> tuple[str, str]:
@@ -89,6 +93,9 @@ def start_simulated(target: Target, upstream_url: str | None, *, start: bool = T
     if target.upstream_kind == "embedded":
         if upstream_url is None:
             return target
+        # moto's own PurgeQueue minute passes in real time, whatever the speed: the simulator's behaviour
+        # (purge_once_a_minute) imitates it at the simulation's speed, or not at all when it is off
+        os.environ.setdefault(_MOTO_PURGE_MINUTE, "false")
         target = target.with_endpoint(upstream_url)
     urls: dict[str, str | None] = {}
     for service in SERVICES:

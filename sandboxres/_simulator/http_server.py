@@ -38,11 +38,11 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = False
     proxy: FaultProxy
 
-    def __init__(self, proxy: FaultProxy) -> None:
+    def __init__(self, proxy: FaultProxy, port: int = 0) -> None:
         self.proxy = proxy
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", port), _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self.connections_lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import http.client
 import threading
 import time
@@ -19,7 +20,17 @@ from sandboxres._simulator.rules import Rule
 class FaultProxy:
     """The running proxy. Use :func:`start_fault_proxy` to create one."""
 
-    def __init__(self, upstream_url: str, *, upstream_timeout: float = 60.0, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        upstream_url: str,
+        *,
+        upstream_timeout: float = 60.0,
+        verbose: bool = False,
+        port: int = 0,
+        max_records: int | None = None,
+    ) -> None:
+        """``port``: where to listen on 127.0.0.1 (0: a free port); ``max_records``: how many requests to remember
+        (the latest; None: all)."""
         split = urlsplit(upstream_url)
         if split.scheme != "http" or not split.hostname:
             raise ValueError(f"upstream must be an http:// URL, got {upstream_url!r}")
@@ -29,10 +40,10 @@ class FaultProxy:
         self.verbose = verbose
         self._lock = threading.Lock()
         self._rules: list[Rule] = []
-        self._records: list[SeenRequest] = []
+        self._records: collections.deque[SeenRequest] = collections.deque(maxlen=max_records)
         self._serialized: list[Callable[[ProxyRequest], bool]] = []
         self._one_at_a_time = threading.Lock()
-        self._server = _Server(self)
+        self._server = _Server(self, port)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fault-proxy", daemon=True

@@ -6,11 +6,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
-from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from types import TracebackType
 
 from sandboxres._simulator.behaviours import BEHAVIOURS, BY_NAME, Behaviour, Context
@@ -18,6 +14,7 @@ from sandboxres._simulator.profile import Profile, profile_from_env
 from sandboxres._simulator.proxy import FaultProxy
 
 log = logging.getLogger("sandboxres")
+MAX_RECORDS = 10_000  # the latest requests the simulator remembers (a long run must not grow without end)
 
 
 class Simulator:
@@ -26,8 +23,7 @@ class Simulator:
 
     def __init__(self, upstream_url: str, profile: Profile | None = None, *, port: int = 0) -> None:
         self.profile = profile if profile is not None else profile_from_env(known=frozenset(BY_NAME))
-        with _listening_on(port):
-            self.proxy = FaultProxy(upstream_url)
+        self.proxy = FaultProxy(upstream_url, port=port, max_records=MAX_RECORDS)
         self.url = self.proxy.url
         self.upstream_url = upstream_url
         for behaviour in self.behaviours:
@@ -68,30 +64,3 @@ def start_simulator(upstream_url: str, profile: Profile | None = None, *, port: 
     """Start a simulator in front of ``upstream_url`` (the profile from the environment by default), on 127.0.0.1
     and ``port`` (0: a free one)."""
     return Simulator(upstream_url, profile, port=port)
-
-
-_port_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def _listening_on(port: int) -> Iterator[None]:
-    """The proxies created in the block listen on ``port`` of 127.0.0.1 (0: a free one, as always)."""
-    if port == 0:
-        yield
-        return
-    from sandboxres._simulator import proxy as proxy_module
-    from sandboxres._simulator.http_server import _Handler, _Server
-
-    class _OnPort(_Server):
-        def __init__(self, owner: FaultProxy) -> None:
-            self.proxy = owner
-            self.connections = set()
-            self.connections_lock = threading.Lock()
-            ThreadingHTTPServer.__init__(self, ("127.0.0.1", port), _Handler)
-
-    with _port_lock:
-        setattr(proxy_module, "_Server", _OnPort)  # noqa: B010
-        try:
-            yield
-        finally:
-            setattr(proxy_module, "_Server", _Server)  # noqa: B010
