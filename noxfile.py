@@ -100,6 +100,9 @@ POOL_ON_TARGET = (
     "tests/test_pool_lifecycle.py::test_shapes_never_mix",
     "tests/test_pool_lifecycle.py::test_an_exception_in_the_block_never_leaves_it_dirty",
 )
+# Tests of SIMULATED_TESTS that assert an emulator's instant behaviour, which AWS does not promise (and the
+# simulator does not give): a global index queried at once after the writes (its reads are eventually consistent).
+SIMULATED_DESELECTED = ("tests/test_lifecycle_tiers.py::test_table_range_key_and_indexes",)
 # Python 3.11's line tracing loses the lines a generator runs after a throw() into a `yield from`, which is how
 # every plan receives a step's error: the plan coverage is measured on 3.12 or later.
 PLANS_PYTHON = "3.13"
@@ -222,6 +225,9 @@ SIMULATED_TESTS = (
     "tests/test_lifecycle_tiers.py",
     "tests/test_pool_lifecycle.py::test_an_exception_in_the_block_never_leaves_it_dirty",
 )
+# Tests of SIMULATED_TESTS that assert an emulator's instant behaviour, which AWS does not promise (and the
+# simulator does not give): a global index queried at once after the writes (its reads are eventually consistent).
+SIMULATED_DESELECTED = ("tests/test_lifecycle_tiers.py::test_table_range_key_and_indexes",)
 
 
 @nox.session(python=PYTHON)
@@ -231,7 +237,8 @@ def simulated(session: nox.Session) -> None:
     pytest's summary (SANDBOXRES_SIMULATE_SEED replays it). Arguments go to pytest."""
     sync(session)
     env = clean_env(SANDBOXRES_TARGET="simulated")
-    session.run(*PYTEST, "-n", "2", "-rs", *SIMULATED_TESTS, *session.posargs, env=env)
+    deselected = [f"--deselect={test}" for test in SIMULATED_DESELECTED]
+    session.run(*PYTEST, "-n", "2", "-rs", *SIMULATED_TESTS, *deselected, *session.posargs, env=env)
 
 
 def _example_suites(session: nox.Session, env: dict[str, str | None]) -> None:
