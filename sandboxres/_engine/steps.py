@@ -173,10 +173,21 @@ class Poll:
                 raise exc
             return None  # pragma: no cover - tenacity only gives up after a failed attempt
 
+        def stop(state: tenacity.RetryCallState) -> bool:
+            # Past the poll's deadline a probe that failed transiently (throttled, 5xx, a lost connection) is retried
+            # within its call's own deadline: a throttle at the last moment is not the resource's answer
+            exc = state.outcome.exception() if state.outcome else None
+            limit = (
+                self.timeout
+                if exc is None or isinstance(exc, NotReady)
+                else max(self.timeout, self.call.policy.limit(exc))
+            )
+            return (state.seconds_since_start or 0.0) >= limit
+
         return {
             "retry": tenacity.retry_if_exception(lambda e: isinstance(e, NotReady) or self.call.policy.should_retry(e)),
             "wait": poll_wait(),
-            "stop": tenacity.stop_after_delay(self.timeout),
+            "stop": stop,
             "retry_error_callback": give_up,
         }
 

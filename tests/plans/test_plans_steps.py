@@ -6,6 +6,7 @@ failure (a deadline of 0) or are driven with a no-op sleep.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from types import SimpleNamespace
@@ -170,7 +171,7 @@ def test_poll_retrying_gives_up_with_a_readiness_timeout_after_not_ready() -> No
 
 
 def test_poll_retrying_gives_up_with_the_last_transient_error_and_stops_at_a_permanent_one() -> None:
-    retrying = _poll().retrying()
+    retrying = _poll(call=Call("dynamodb", "describe_table", {"TableName": "t"}, RetryPolicy(0.0))).retrying()
     with pytest.raises(type(THROTTLED)) as transient:
         tenacity.Retrying(**retrying)(lambda: (_ for _ in ()).throw(THROTTLED))
     assert transient.value is THROTTLED
@@ -179,6 +180,17 @@ def test_poll_retrying_gives_up_with_the_last_transient_error_and_stops_at_a_per
     with pytest.raises(type(INVALID)):
         tenacity.Retrying(**_poll(timeout=60.0).retrying())(lambda: (_ for _ in ()).throw(INVALID))
     assert tenacity.Retrying(**_poll().retrying())(lambda: "ready") == "ready"
+
+
+def test_poll_retries_a_transient_failure_at_its_deadline_within_the_calls_own() -> None:
+    """A probe throttled when the poll's time is up is retried (up to its call's deadline): the next real answer
+    decides; a not-ready answer past the poll's deadline ends it."""
+    poll = _poll(timeout=5.0, call=Call("dynamodb", "describe_table", {"TableName": "t"}, RetryPolicy(30.0)))
+    stop = poll.retrying()["stop"]
+    assert not stop(_state(NotReady("CREATING"), 4.9)) and stop(_state(NotReady("CREATING"), 5.0))
+    assert not stop(_state(THROTTLED, 5.0)) and not stop(_state(THROTTLED, 29.9)) and stop(_state(THROTTLED, 30.0))
+    longer = _poll(timeout=60.0, call=Call("dynamodb", "describe_table", {"TableName": "t"}, RetryPolicy(30.0)))
+    assert not longer.retrying()["stop"](_state(THROTTLED, 59.0))  # the poll's own deadline when it is the longer
 
 
 # ---------------------------------------------------------------------------------------------------------
