@@ -315,6 +315,7 @@ def ci(session: nox.Session) -> None:
         "tests",
         "plans",
         "emulators",
+        "simulated",
         "examples",
         *(f"fast-{version}" for version in PYTHONS if version != PYTHON),
         "types",

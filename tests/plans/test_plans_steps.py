@@ -6,7 +6,6 @@ failure (a deadline of 0) or are driven with a no-op sleep.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from types import SimpleNamespace
