@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import sandboxres
+from sandboxres._simulator import latency
 from tests.test_simulated_dynamodb_tables import client, create, simulate, unique, until
 
 pytestmark = pytest.mark.slow
@@ -158,6 +159,17 @@ def test_stream_records_come_late_and_none_is_lost(emulator: str, plain: Any, ta
 
         until(read)
         assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["s1"]
+
+
+def test_stream_delay_runs_from_the_writes_answer(emulator: str, plain: Any, table: str) -> None:
+    """A write answered slowly (longer than the delay) does not use the delay up: it runs from the answer."""
+    stream_arn = plain.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    with simulate(emulator, "stream_delay", settings={"stream_delay": {"seconds": 50}}) as sim:
+        sim.proxy.add(latency(1.0, "dynamodb", "PutItem"))  # twice the delay (0.5 s at speed 100)
+        ddb, streams = client(sim.url), client(sim.url, "dynamodbstreams")
+        iterator = first_iterator(streams, stream_arn)
+        ddb.put_item(TableName=table, Item=user("s3", "s3@x"))
+        assert streams.get_records(ShardIterator=iterator)["Records"] == []
 
 
 def test_stream_records_at_once_without_the_behaviour(emulator: str, plain: Any, table: str) -> None:

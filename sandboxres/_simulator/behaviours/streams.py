@@ -1,9 +1,9 @@
 """Simulated behaviours: streams (DynamoDB Streams records arrive late).
 
-Every write notes the time on its tables. A GetRecords on a stream whose table was written less than ``seconds``
-ago is answered with no records and the same ShardIterator, without reaching the upstream (whose iterators
-advance on a call): nothing is skipped, the records come with a later call. One iterator is held back at most
-``seconds``, so a table written without pause still delivers.
+Every write notes the time of its answer on its tables. A GetRecords on a stream whose table was written less
+than ``seconds`` ago is answered with no records and the same ShardIterator, without reaching the upstream (whose
+iterators advance on a call): nothing is skipped, the records come with a later call. One iterator is held back at
+most ``seconds``, so a table written without pause still delivers.
 """
 
 from __future__ import annotations
@@ -89,9 +89,11 @@ class WriteTime(Fault):
     def label(self) -> str:
         return "write time noted"
 
-    def before(self, request: ProxyRequest, trigger: Trigger) -> None:
-        self.clock.written(tables_of(request))
-        return None
+    def after(self, request: ProxyRequest, reply: Reply, trigger: Trigger) -> Reply | ResetType:
+        # From the write's answer, as AWS's delay runs from the write's commit (a slow write must not use it up)
+        if 200 <= reply.status < 300:
+            self.clock.written(tables_of(request))
+        return reply
 
 
 class ShardIterators(Fault):
