@@ -23,6 +23,7 @@ import collections
 import concurrent.futures
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -35,7 +36,7 @@ from sandboxres._kinds.bucket.plans import BucketFacts
 from sandboxres._leases.records import IDLE, LEASE_TABLE, LeaseRecord, facts_as_dict
 from sandboxres._runtime.clients import active_target, client_pool
 from sandboxres._runtime.drivers import SyncDriver
-from sandboxres._simulator import FaultProxy, ResetConnection, Rule, ServiceError
+from sandboxres._simulator import FaultProxy, HeldRequest, ResetConnection, Rule, ServiceError
 from tests.support.child_processes import Child, child, child_env, script
 from tests.support.inventory import Inventory, raw_client
 
@@ -254,3 +255,35 @@ def test_leases_of_one_shape_in_one_process_never_race_each_other(
     names = [record.name for record in got if record is not None]
     assert sorted(names) == sorted(warm_pool)  # every one leased, none twice
     assert proxy.count("dynamodb", "UpdateItem", LEASE_TABLE) == POOL_SIZE  # one conditional write a lease
+
+
+def test_a_stale_renewal_never_marks_a_later_lease_of_the_same_record_lost(
+    warm_pool: list[str], proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A heartbeat renews the lease it saw; if the record was released and leased again by this run meanwhile, that
+    renewal fails its condition: it concerns the old lease only, and the new one is still released."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    target = active_target()
+    leases = WarmLeases(target, SyncDriver(client_pool(target), refused_is_final=True))
+    try:
+        first = leases.lease(SHAPE)
+        assert first is not None
+        hold = HeldRequest(0.0).after_interruption()
+        proxy.add(Rule(hold, service="dynamodb", operations="UpdateItem", resource=LEASE_TABLE, times=1))
+        beat = threading.Thread(target=leases.renew_all)
+        beat.start()  # its renewal of the first lease waits in the proxy
+        assert hold.started.wait(30)
+        assert leases.release(first, first.facts, clean=True)
+        again = None
+        while again is None or again.name != first.name:  # this run leases the same record again
+            if again is not None:
+                assert leases.release(again, again.facts, clean=True)
+            again = leases.lease(SHAPE)
+        hold.interrupted.set()  # the old renewal goes on now, and fails its condition
+        beat.join(30)
+        assert hold.forwarded.is_set()
+        assert not leases.lost(again)
+        assert leases.release(again, again.facts, clean=True)
+    finally:
+        leases.close()
+    assert all(record.state == IDLE for record in lease_records(proxy.upstream_url))

@@ -79,7 +79,8 @@ class WarmLeases:
         self._leasing: dict[str, threading.Lock] = {}
         self._opened = False
         self._held: dict[str, LeaseRecord] = {}
-        self._lost: set[str] = set()
+        self._lost: set[str] = set()  # the tokens of leases found taken over (a lease, not a resource: this run may
+        # lease the same record again, and a stale renewal of the earlier lease must not condemn the later one)
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
 
@@ -170,7 +171,7 @@ class WarmLeases:
     def lost(self, record: LeaseRecord) -> bool:
         """Whether the heartbeat found this lease taken over (the resource is no longer this run's to use)."""
         with self._lock:
-            return record.key in self._lost
+            return record.token in self._lost
 
     def expired_idle(self) -> list[LeaseRecord]:
         """Lease every idle record older than ``SANDBOXRES_POOL_IDLE``, for its deletion (records of kinds this
@@ -203,11 +204,11 @@ class WarmLeases:
     def _hold(self, record: LeaseRecord) -> None:
         with self._lock:
             self._held[record.key] = record
-            self._lost.discard(record.key)
 
     def _drop(self, record: LeaseRecord) -> None:
         with self._lock:
-            self._held.pop(record.key, None)
+            if (held := self._held.get(record.key)) is not None and held.token == record.token:
+                del self._held[record.key]
 
     def _beat(self) -> None:
         while not self._stop.wait(self.lease_seconds / 3):
@@ -216,18 +217,22 @@ class WarmLeases:
     def renew_all(self) -> None:
         """One heartbeat: renew every lease this run holds; a lease found taken over is marked lost."""
         with self._lock:
-            held = [r for r in self._held.values() if r.key not in self._lost]
+            held = [r for r in self._held.values() if r.token not in self._lost]
         for record in held:
             try:
                 kept = self._driver.run(renew(record, time.time(), self.lease_seconds))
             except Exception as exc:  # the next beat tries again; the lease holds until it expires
                 log.warning("renewing the lease of %s %s failed: %s", record.kind, record.name, exc)
                 continue
-            if not kept:
-                log.error(
-                    "the lease of %s %s expired and another run took it over: this run no longer uses it",
-                    record.kind,
-                    record.name,
-                )
-                with self._lock:
-                    self._lost.add(record.key)
+            if kept:
+                continue
+            with self._lock:
+                current = self._held.get(record.key)
+                if current is None or current.token != record.token:
+                    continue  # released (and maybe leased again) meanwhile: the renewal was of a lease now over
+                self._lost.add(record.token)
+            log.error(
+                "the lease of %s %s expired and another run took it over: this run no longer uses it",
+                record.kind,
+                record.name,
+            )
