@@ -35,7 +35,6 @@ class FaultProxy:
         if split.scheme != "http" or not split.hostname:
             raise ValueError(f"upstream must be an http:// URL, got {upstream_url!r}")
         self.upstream_url = upstream_url.rstrip("/")
-        self._upstream = (split.hostname, split.port or 80)
         self.upstream_timeout = upstream_timeout
         self.verbose = verbose
         self._lock = threading.Lock()
@@ -251,26 +250,33 @@ class FaultProxy:
             return self._forward_now(request)
 
     def _forward_now(self, request: ProxyRequest) -> Reply:
-        host, port = self._upstream
-        connection = http.client.HTTPConnection(host, port, timeout=self.upstream_timeout)
         try:
-            connection.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
-            for name, value in request.headers:
-                if name.lower() in HOP_BY_HOP or name.lower() == "content-length":
-                    continue
-                connection.putheader(name, value)
-            if request.body or request.method.upper() in ("POST", "PUT", "PATCH") or request.header("Content-Length"):
-                connection.putheader("Content-Length", str(len(request.body)))
-            connection.endheaders(request.body or None)
-            response = connection.getresponse()
-            body = response.read()
-            headers = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
-            return Reply(response.status, headers, body, response.reason, from_upstream=True)
+            return send_upstream(self.upstream_url, request, self.upstream_timeout)
         except (OSError, http.client.HTTPException) as error:
             message = f"fault proxy: upstream {self.upstream_url} failed: {error}".encode()
             return Reply(502, [("Content-Type", "text/plain")], message, "Bad Gateway")
-        finally:
-            connection.close()
+
+
+def send_upstream(upstream_url: str, request: ProxyRequest, timeout: float = 60.0) -> Reply:
+    """Send ``request`` (as it is now) to the emulator at ``upstream_url`` and return its reply; a connection
+    failure raises (OSError, HTTPException)."""
+    split = urlsplit(upstream_url)
+    connection = http.client.HTTPConnection(split.hostname or "127.0.0.1", split.port or 80, timeout=timeout)
+    try:
+        connection.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
+        for name, value in request.headers:
+            if name.lower() in HOP_BY_HOP or name.lower() == "content-length":
+                continue
+            connection.putheader(name, value)
+        if request.body or request.method.upper() in ("POST", "PUT", "PATCH") or request.header("Content-Length"):
+            connection.putheader("Content-Length", str(len(request.body)))
+        connection.endheaders(request.body or None)
+        response = connection.getresponse()
+        body = response.read()
+        headers = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
+        return Reply(response.status, headers, body, response.reason, from_upstream=True)
+    finally:
+        connection.close()
 
 
 def start_fault_proxy(upstream_url: str, *, upstream_timeout: float = 60.0, verbose: bool = False) -> FaultProxy:

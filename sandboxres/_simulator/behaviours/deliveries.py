@@ -22,13 +22,13 @@ from sandboxres._simulator.behaviours.sqs_policy import allows
 from sandboxres._simulator.behaviours.sqs_support import (
     DecidingRule,
     decision_of,
-    forward,
     queue_url,
     region_of,
     upstream_client,
 )
 from sandboxres._simulator.faults import Fault, Trigger
 from sandboxres._simulator.messages import Action, ProxyRequest, Reply, ResetType
+from sandboxres._simulator.proxy import send_upstream
 from sandboxres._simulator.rules import Rule
 
 S3_NOTIFICATIONS_SOURCE = "Amazon S3 User Guide, 'Amazon S3 Event Notifications'"
@@ -141,7 +141,7 @@ class HideFreshDeliveries(Fault):
             again = json.loads(request.body)
             again["WaitTimeSeconds"] = max(0, int(state["deadline"] - time.monotonic()))
             request.body = json.dumps(again).encode()
-            reply = forward(self.upstream_url, request)
+            reply = send_upstream(self.upstream_url, request)
         if state.get("strip"):
             for message in keep:
                 attributes = message.get("Attributes") or {}

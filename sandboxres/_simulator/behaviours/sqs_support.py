@@ -4,16 +4,14 @@ reached directly (never through the proxy), SQS request parameters in both wire 
 from __future__ import annotations
 
 import email.utils
-import http.client
 import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode
 
 from sandboxres._simulator.faults import Fault, Trigger
-from sandboxres._simulator.http_server import HOP_BY_HOP
 from sandboxres._simulator.messages import AMZ_JSON, ProxyRequest, Reply, new_request_id
 from sandboxres._simulator.rules import Rule
 
@@ -103,26 +101,6 @@ def upstream_client(upstream_url: str, service: str, region: str = DEFAULT_REGIO
             client = make(service, endpoint_url=upstream_url, region_name=key[2], config=config, **DUMMY_CREDENTIALS)
             _clients[key] = client
     return client
-
-
-def forward(upstream_url: str, request: ProxyRequest, timeout: float = 60.0) -> Reply:
-    """Send ``request`` (as it is now) to the upstream emulator and return its reply."""
-    split = urlsplit(upstream_url)
-    connection = http.client.HTTPConnection(split.hostname or "127.0.0.1", split.port or 80, timeout=timeout)
-    try:
-        connection.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
-        for name, value in request.headers:
-            if name.lower() in HOP_BY_HOP or name.lower() == "content-length":
-                continue
-            connection.putheader(name, value)
-        connection.putheader("Content-Length", str(len(request.body)))
-        connection.endheaders(request.body or None)
-        response = connection.getresponse()
-        body = response.read()
-        headers = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
-        return Reply(response.status, headers, body, response.reason, from_upstream=True)
-    finally:
-        connection.close()
 
 
 def region_of(arn: str) -> str:
