@@ -1,15 +1,16 @@
 """A warm pool's lease protocol in a loop: lease, hold alone, release; many of these run at once.
 
-    python lease_loop.py --shape SHAPE --count N [--replace-every K] [--flaw blind|drop]
+    python lease_loop.py --shape SHAPE --count N [--replace-every K] [--flaw blind|drop] [--hold SECONDS]
 
 Each of the ``N`` acquisitions leases a record of ``SHAPE`` through ``WarmLeases`` (``sandboxres._doors.warm_leases``)
 with the target in force (usually a fault proxy); when none is free it waits a few milliseconds and asks again
 (for ``--patience`` seconds at most: then it stops, starved). The records are buckets. Holding one, it writes its
-marker (an object named after its run id and the acquisition's number) into the bucket, lists the bucket and checks
-that its marker is the only object there (a holder removes its marker before it releases: another one there is
-another holder's, now or just before), removes it, and releases the record clean. Every ``K``-th acquisition it
-replaces the resource instead: the record is forgotten, the bucket deleted, a new bucket created and recorded,
-then released.
+marker (an object named after its run id and the acquisition's number) into the bucket, waits ``--hold`` seconds
+(none by default: a longer hold makes two holders' times overlap, so a broken protocol cannot hide), lists the
+bucket and checks that its marker is the only object there (a holder removes its marker before it releases:
+another one there is another holder's, now or just before), removes it, and releases the record clean. Every
+``K``-th acquisition it replaces the resource instead: the record is forgotten, the bucket deleted, a new bucket
+created and recorded, then released.
 
 The markers go to ``MARKER_URL`` (the emulator itself, without faults): only the lease table's calls are disturbed.
 
@@ -108,6 +109,7 @@ def main() -> None:
     parser.add_argument("--replace-every", type=int, default=0)
     parser.add_argument("--flaw", choices=["blind", "drop"])
     parser.add_argument("--patience", type=float, default=60.0)
+    parser.add_argument("--hold", type=float, default=0.0)
     args = parser.parse_args()
     if args.flaw:
         flawed(args.flaw)
@@ -139,6 +141,7 @@ def main() -> None:
         marker = f"{me}/{n}/version-{record.version}"
         try:
             s3.put_object(Bucket=record.name, Key=marker, Body=b"")
+            time.sleep(args.hold)
             seen = markers(s3, record.name)
             s3.delete_object(Bucket=record.name, Key=marker)
         except ClientError as exc:  # another holder replaced the resource meanwhile: deleted it
