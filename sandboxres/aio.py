@@ -20,15 +20,21 @@ from sandboxres._doors.lifecycle import ResourceLifecycle, front_door, report_ma
 from sandboxres._doors.sync import guard_target
 from sandboxres._engine.errors import CleanupError
 from sandboxres._kinds import Spec
-from sandboxres._kinds.bucket import BucketHandle, bucket_spec
-from sandboxres._kinds.queue import QueueHandle, queue_spec
-from sandboxres._kinds.table import TableHandle, table_spec
-from sandboxres._runtime.clients import active_target, aio_session, merged_client_kwargs, shared_aio
+from sandboxres._kinds.bucket import bucket_spec
+from sandboxres._kinds.bucket.handle import AsyncBucketHandle
+from sandboxres._kinds.queue import queue_spec
+from sandboxres._kinds.queue.handle import AsyncQueueHandle
+from sandboxres._kinds.table import table_spec
+from sandboxres._kinds.table.handle import AsyncTableHandle
+from sandboxres._runtime.clients import AioClients, active_target, aio_session, merged_client_kwargs, shared_aio
 from sandboxres._runtime.drivers import AsyncDriver
 from sandboxres._runtime.table_slots import TABLE_SLOTS
 
 __all__ = [
+    "AsyncBucketHandle",
     "AsyncEphemeral",
+    "AsyncQueueHandle",
+    "AsyncTableHandle",
     "Pool",
     "client",
     "ephemeral_all",
@@ -93,7 +99,8 @@ class AsyncEphemeral(Generic[H]):
                 resource_object = await getattr(resource, factory)(lifecycle.name)
         except BaseException as exc:
             lifecycle.create_failed(exc, await shielded(self._delete_now(), propagating=True))
-        self.handle = lifecycle.handle(client, lambda: resource_object)
+        helpers = AsyncDriver(AioClients(target, stack), refused_is_final=target.kind != "aws")
+        self.handle = lifecycle.handle(client, lambda: resource_object, helpers.run, is_async=True)
         return self.handle
 
     async def _delete_now(self) -> CleanupError | None:
@@ -131,13 +138,21 @@ class AsyncEphemeral(Generic[H]):
 
 
 ephemeral_table = front_door(
-    table_spec, AsyncEphemeral[TableHandle[Any, Any]], "ephemeral_table", __name__, "AsyncEphemeral[TableHandle]"
+    table_spec,
+    AsyncEphemeral[AsyncTableHandle[Any, Any]],
+    "ephemeral_table",
+    __name__,
+    "AsyncEphemeral[AsyncTableHandle]",
 )
 ephemeral_bucket = front_door(
-    bucket_spec, AsyncEphemeral[BucketHandle[Any, Any]], "ephemeral_bucket", __name__, "AsyncEphemeral[BucketHandle]"
+    bucket_spec,
+    AsyncEphemeral[AsyncBucketHandle[Any, Any]],
+    "ephemeral_bucket",
+    __name__,
+    "AsyncEphemeral[AsyncBucketHandle]",
 )
 ephemeral_queue = front_door(
-    queue_spec, AsyncEphemeral[QueueHandle[Any]], "ephemeral_queue", __name__, "AsyncEphemeral[QueueHandle]"
+    queue_spec, AsyncEphemeral[AsyncQueueHandle[Any]], "ephemeral_queue", __name__, "AsyncEphemeral[AsyncQueueHandle]"
 )
 
 
@@ -184,4 +199,5 @@ async def client(service: str, **overrides: Any) -> AsyncIterator[Any]:
         yield made
 
 
-Pool.__module__ = __name__  # where users import it from
+for _public in (Pool, AsyncTableHandle, AsyncBucketHandle, AsyncQueueHandle):
+    _public.__module__ = __name__  # where users import it from

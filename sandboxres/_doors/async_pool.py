@@ -20,7 +20,8 @@ from sandboxres._doors.pool import PoolDoor, PoolEngine, _spec, _warm
 from sandboxres._doors.pool_state import Pooled
 from sandboxres._kinds import Spec
 from sandboxres._kinds.base import RecycleLimits
-from sandboxres._runtime.clients import shared_aio
+from sandboxres._runtime.clients import AioClients, shared_aio
+from sandboxres._runtime.drivers import AsyncDriver
 
 
 class Pool(PoolDoor[contextlib.AbstractAsyncContextManager[Any]]):
@@ -92,4 +93,5 @@ async def _handle(pooled: Pooled, stack: contextlib.AsyncExitStack) -> Any:
         service, factory = made_by
         resource = await stack.enter_async_context(shared_aio(target, service, resource=True))
         resource_object = await getattr(resource, factory)(lifecycle.name)
-    return lifecycle.handle(client, lambda: resource_object)
+    helpers = AsyncDriver(AioClients(target, stack), refused_is_final=target.kind != "aws")
+    return lifecycle.handle(client, lambda: resource_object, helpers.run, is_async=True)

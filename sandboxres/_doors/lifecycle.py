@@ -24,6 +24,7 @@ from sandboxres._engine.redaction import scrub_exception
 from sandboxres._engine.settings import unseen_grace
 from sandboxres._engine.steps import Plan
 from sandboxres._engine.validation import call_spec
+from sandboxres._engine.wiring import HandleContext, Wirings, then
 from sandboxres._kinds import AnyKind, Facts, Spec, kind_of
 from sandboxres._runtime.target import Target
 
@@ -59,6 +60,7 @@ class ResourceLifecycle:
         self.progress = Progress()
         self.target: Target | None = None
         self.extra_tags: dict[str, str] = {}  # the library's own tags besides the three every resource gets
+        self.wirings = Wirings()  # what its handle's helpers set up with other resources: undone before deletion
         self._started = 0.0
 
     @property
@@ -115,9 +117,14 @@ class ResourceLifecycle:
         _registry.count(created=self._counted(), ready_wait_seconds=time.monotonic() - self._started)
         log.debug("%s is ready", self.resource)
 
-    def handle(self, client: Any, make_resource: Callable[[], Any]) -> Any:
-        """The handle of the live resource, on the SDK objects the front door opened."""
-        return self.resource_kind.handle(self.facts, client, make_resource)
+    def handle(
+        self, client: Any, make_resource: Callable[[], Any], run: Callable[[Plan[Any]], Any], *, is_async: bool = False
+    ) -> Any:
+        """The handle of the live resource, on the SDK objects the front door opened; its helpers run their plans
+        with ``run`` (the front door's driver)."""
+        region, kind = (self.target.region, self.target.kind) if self.target is not None else (None, "embedded")
+        context = HandleContext(run, self.wirings, is_async=is_async, region=region, target_kind=kind)
+        return self.resource_kind.handle(self.facts, client, make_resource, context)
 
     def keeps(self) -> bool:
         """Whether this resource is kept at the end (``keep=True`` or ``SANDBOXRES_KEEP=1``)."""
@@ -134,15 +141,16 @@ class ResourceLifecycle:
             _registry.unregister(self)
             _registry.count(kept=self._counted())
             embedded = self.target is not None and self.target.in_process
-            then = " until the embedded emulator ends" if embedded else ": delete it yourself or sweep it"
-            log.warning("keeping %s (keep=True or SANDBOXRES_KEEP=1)%s", self.resource, then)
+            until = " until the embedded emulator ends" if embedded else ": delete it yourself or sweep it"
+            log.warning("keeping %s (keep=True or SANDBOXRES_KEEP=1)%s", self.resource, until)
             return None
         if self.state is State.CREATING and not self.progress.started():
             # No create call ever left (or each was answered with "nothing created": a permanent error, a
             # refused connection): nothing can exist, so there is nothing to delete and nothing to report.
             self.abandoned()
             return None
-        return self.resource_kind.delete(self.facts, self.progress, self.spec.timeout)
+        plan = self.resource_kind.delete(self.facts, self.progress, self.spec.timeout)
+        return then(self.wirings.undo_plan(), plan) if len(self.wirings) else plan
 
     def deleted(self) -> None:
         self.state = State.DELETED

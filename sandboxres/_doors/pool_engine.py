@@ -18,6 +18,7 @@ from sandboxres._doors.pool_warm import WarmSide
 from sandboxres._doors.sync import Ephemeral
 from sandboxres._engine.errors import CleanupError
 from sandboxres._engine.plans import TAG_POOLED
+from sandboxres._engine.wiring import then
 from sandboxres._kinds import Spec, kind_of
 from sandboxres._kinds.base import RecycleLimits
 from sandboxres._safety.signals import armed
@@ -171,6 +172,8 @@ class PoolEngine:
         """Run the kind's recycling: None when the resource is proven clean, else why to discard it."""
         lifecycle = pooled.resource.lifecycle
         plan = kind_of(lifecycle.spec).recycle(lifecycle.spec, lifecycle.facts, pooled.baseline, self.limits)
+        if len(lifecycle.wirings):  # the holder's subscriptions, notifications, policy statements: undone first
+            plan = then(lifecycle.wirings.undo_plan(), plan)
         try:
             reason: str | None = pooled.resource._run(plan, stop=self._closing)
         except Exception as exc:  # the resource's state is unknown: discard it, and say why

@@ -108,7 +108,8 @@ class Ephemeral(Generic[H]):
             service, factory = made_by
             return getattr(pool.resource(service), factory)(name)
 
-        return self.lifecycle.handle(pool.client(self.lifecycle.service), make_resource)  # type: ignore[no-any-return]
+        client = pool.client(self.lifecycle.service)
+        return self.lifecycle.handle(client, make_resource, self._run)  # type: ignore[no-any-return]
 
     def _run(self, plan: Plan[T], stop: threading.Event | None = None) -> T:
         """Run a further plan on the live resource with its driver (a pool's baseline and recycling); ``stop``

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from sandboxres._engine.naming import NameRules
 from sandboxres._engine.plans import Progress
 from sandboxres._engine.steps import Plan
+from sandboxres._engine.wiring import HandleContext
 from sandboxres._kinds.permissions import Operations, PolicyScope
 
 
@@ -96,8 +97,11 @@ class ResourceKind(ABC, Generic[SpecT, FactsT]):
     listing: Callable[[], Plan[list[Listed]]]
 
     @abstractmethod
-    def handle(self, facts: FactsT, client: Any, make_resource: Callable[[], Any]) -> Any:
-        """The handle a ``with`` block receives."""
+    def handle(
+        self, facts: FactsT, client: Any, make_resource: Callable[[], Any], context: HandleContext | None = None
+    ) -> Any:
+        """The handle a ``with`` block receives (the async one when ``context.is_async``); ``context`` gives its
+        helpers a way to run their plans."""
 
     # Recycling (pools): baseline(facts) reads what the new resource looks like (configuration, attributes, tags),
     # right after its creation; recycle(spec, facts, baseline, limits) empties it and proves it clean: None when it

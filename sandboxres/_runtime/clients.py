@@ -287,3 +287,24 @@ async def shared_aio(
         if entry.users == 0 and clients.get(key) is entry:
             del clients[key]
             await entry.context.__aexit__(None, None, None)
+
+
+class AioClients:
+    """aioboto3 clients for lifecycle-style calls, each opened on first use (``shared_aio``) and closed with
+    ``stack``: the async driver of a handle's helpers, which may call any service (a subscription: SNS and SQS)."""
+
+    def __init__(self, target: Target, stack: contextlib.AsyncExitStack) -> None:
+        self.target = target
+        self._stack = stack
+        self._opened: dict[str, Any] = {}
+
+    async def open(self, service: str) -> Any:
+        client = self._opened.get(service)
+        if client is None:
+            client = await self._stack.enter_async_context(shared_aio(self.target, service, lifecycle=True))
+            self._opened[service] = client
+        return client
+
+    def __getitem__(self, service: str) -> Any:
+        """Only the clients opened already (``open`` opens the others)."""
+        return self._opened[service]

@@ -201,4 +201,6 @@ class AsyncDriver(_PlanRunner):
             return None, exc
 
     async def _invoke(self, call: Call) -> Any:
-        return await getattr(self.clients[call.service], call.operation)(**call.params)
+        opener = getattr(self.clients, "open", None)  # AioClients: opened on first use
+        client = await opener(call.service) if opener is not None else self.clients[call.service]
+        return await getattr(client, call.operation)(**call.params)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sandboxres._engine.wiring import HandleContext
 from sandboxres._kinds.base import ResourceKind
-from sandboxres._kinds.bucket.handle import BucketHandle
+from sandboxres._kinds.bucket.handle import AsyncBucketHandle, BucketHandle
 from sandboxres._kinds.bucket.permissions import BUCKET_OPERATIONS, BUCKET_POLICY
 from sandboxres._kinds.bucket.plans import BucketFacts, create_bucket, delete_bucket, list_buckets, read_bucket_tags
 from sandboxres._kinds.bucket.probes import probe_buckets, verify_bucket
@@ -37,8 +38,11 @@ class BucketKind(ResourceKind[BucketSpec, BucketFacts]):
     probe = staticmethod(probe_buckets)
     verify = staticmethod(verify_bucket)
 
-    def handle(self, facts: BucketFacts, client: Any, make_resource: Callable[[], Any]) -> BucketHandle[Any, Any]:
-        return BucketHandle(facts.name, facts.arn, client, make_resource)
+    def handle(
+        self, facts: BucketFacts, client: Any, make_resource: Callable[[], Any], context: HandleContext | None = None
+    ) -> BucketHandle[Any, Any]:
+        cls = AsyncBucketHandle if context is not None and context.is_async else BucketHandle
+        return cls(facts.name, facts.arn, client, make_resource, context=context)
 
 
 BUCKET = BucketKind()

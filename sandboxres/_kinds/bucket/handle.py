@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Generic, TypeVar
 
+from sandboxres._engine.wiring import HandleContext
+
 ClientT = TypeVar("ClientT")
 ResourceT = TypeVar("ResourceT")
 
@@ -19,6 +21,7 @@ class BucketHandle(Generic[ClientT, ResourceT]):
     arn: str
     client: ClientT
     make_bucket: Callable[[], ResourceT] = field(compare=False)
+    context: HandleContext | None = field(default=None, compare=False, kw_only=True)  # what its helpers run on
 
     @cached_property
     def bucket(self) -> ResourceT:
@@ -27,3 +30,8 @@ class BucketHandle(Generic[ClientT, ResourceT]):
 
     def __repr__(self) -> str:
         return f"BucketHandle(name={self.name!r}, arn={self.arn!r})"
+
+
+@dataclass(frozen=True, repr=False)
+class AsyncBucketHandle(BucketHandle[ClientT, ResourceT]):
+    """The handle an ``async with`` block receives: the same attributes, and helpers that are coroutines."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sandboxres._engine.wiring import HandleContext
 from sandboxres._kinds.base import RecycleLimits, ResourceKind
-from sandboxres._kinds.queue.handle import QueueHandle
+from sandboxres._kinds.queue.handle import AsyncQueueHandle, QueueHandle
 from sandboxres._kinds.queue.permissions import QUEUE_OPERATIONS, QUEUE_POLICY
 from sandboxres._kinds.queue.plans import QueueFacts, create_queue, delete_queue, list_queues, read_queue_tags
 from sandboxres._kinds.queue.probes import probe_queues, verify_queue
@@ -40,10 +41,13 @@ class QueueKind(ResourceKind[QueueSpec, QueueFacts]):
     probe = staticmethod(probe_queues)
     verify = staticmethod(verify_queue)
 
-    def handle(self, facts: QueueFacts, client: Any, make_resource: Callable[[], Any]) -> QueueHandle[Any]:
+    def handle(
+        self, facts: QueueFacts, client: Any, make_resource: Callable[[], Any], context: HandleContext | None = None
+    ) -> QueueHandle[Any]:
+        cls = AsyncQueueHandle if context is not None and context.is_async else QueueHandle
         dead = facts.dead_letter
-        dead_handle = QueueHandle(dead.name, dead.url or "", dead.arn or "", client) if dead else None
-        return QueueHandle(facts.name, facts.url or "", facts.arn or "", client, dead_handle)
+        dead_handle = cls(dead.name, dead.url or "", dead.arn or "", client, context=context) if dead else None
+        return cls(facts.name, facts.url or "", facts.arn or "", client, dead_handle, context=context)
 
     def count(self, facts: QueueFacts) -> int:
         return 2 if facts.dead_letter is not None else 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from sandboxres._engine.wiring import HandleContext
+
 ClientT = TypeVar("ClientT")
 
 
@@ -21,6 +23,12 @@ class QueueHandle(Generic[ClientT]):
     arn: str
     client: ClientT
     dead_letter: QueueHandle[ClientT] | None = field(default=None)
+    context: HandleContext | None = field(default=None, compare=False, kw_only=True)  # what its helpers run on
 
     def __repr__(self) -> str:
         return f"QueueHandle(name={self.name!r}, url={self.url!r}, dead_letter={self.dead_letter!r})"
+
+
+@dataclass(frozen=True, repr=False)
+class AsyncQueueHandle(QueueHandle[ClientT]):
+    """The handle an ``async with`` block receives: the same attributes, and helpers that are coroutines."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sandboxres._engine.wiring import HandleContext
 from sandboxres._kinds.base import ResourceKind
-from sandboxres._kinds.table.handle import TableHandle
+from sandboxres._kinds.table.handle import AsyncTableHandle, TableHandle
 from sandboxres._kinds.table.indexes import Index
 from sandboxres._kinds.table.permissions import TABLE_OPERATIONS, TABLE_POLICY
 from sandboxres._kinds.table.plans import TableFacts, create_table, delete_table, list_tables, read_table_tags
@@ -42,8 +43,11 @@ class TableKind(ResourceKind[TableSpec, TableFacts]):
     probe = staticmethod(probe_tables)
     verify = staticmethod(verify_table)
 
-    def handle(self, facts: TableFacts, client: Any, make_resource: Callable[[], Any]) -> TableHandle[Any, Any]:
-        return TableHandle(facts.name, facts.arn, client, make_resource, facts.stream_arn)
+    def handle(
+        self, facts: TableFacts, client: Any, make_resource: Callable[[], Any], context: HandleContext | None = None
+    ) -> TableHandle[Any, Any]:
+        cls = AsyncTableHandle if context is not None and context.is_async else TableHandle
+        return cls(facts.name, facts.arn, client, make_resource, facts.stream_arn, context=context)
 
 
 TABLE = TableKind()

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Generic, TypeVar
 
+from sandboxres._engine.wiring import HandleContext
+
 ClientT = TypeVar("ClientT")
 ResourceT = TypeVar("ResourceT")
 
@@ -24,6 +26,7 @@ class TableHandle(Generic[ClientT, ResourceT]):
     client: ClientT
     make_table: Callable[[], ResourceT] = field(compare=False)
     stream_arn: str | None = None
+    context: HandleContext | None = field(default=None, compare=False, kw_only=True)  # what its helpers run on
 
     @cached_property
     def table(self) -> ResourceT:
@@ -32,3 +35,8 @@ class TableHandle(Generic[ClientT, ResourceT]):
 
     def __repr__(self) -> str:
         return f"TableHandle(name={self.name!r}, arn={self.arn!r}, stream_arn={self.stream_arn!r})"
+
+
+@dataclass(frozen=True, repr=False)
+class AsyncTableHandle(TableHandle[ClientT, ResourceT]):
+    """The handle an ``async with`` block receives: the same attributes, and helpers that are coroutines."""
