@@ -45,6 +45,10 @@ nox.options.sessions = ["ci"]
 PYTHON = "{}.{}".format(*sys.version_info)  # the main sessions run on the Python nox runs on (.venv's)
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 EXAMPLES = ("record_store", "upload_notifier", "order_service")
+# Examples of flows the external emulators cannot run (S3 event notifications to SQS, DynamoDB streams), each with
+# a suite written with the handle helpers and its naive twin (test_naive_*): run on the embedded emulator, and the
+# helpers' suites again on the simulated target (the naive ones fail there, as on AWS: tests/test_simulated_examples.py)
+BOTH_TIERS_EXAMPLES = ("upload_worker", "stream_consumer")
 # Variables that select a target or carry credentials: each test run starts without them.
 TARGET_VARIABLES = (
     "AWS_ENDPOINT_URL",
@@ -161,7 +165,7 @@ def types(session: nox.Session) -> None:
     sync(session)
     session.run("mypy")
     session.run("mypy", "tests")
-    for example in EXAMPLES:
+    for example in (*EXAMPLES, *BOTH_TIERS_EXAMPLES):
         with session.chdir(ROOT / "examples" / example):
             session.run(
                 "mypy", "--strict", "--python-version", "3.10", "--no-error-summary", example, "tests",
@@ -250,13 +254,21 @@ def _example_suites(session: nox.Session, env: dict[str, str | None]) -> None:
 @nox.session(python=PYTHON)
 def examples(session: nox.Session) -> None:
     """The examples' own suites (examples/*/tests), the same test code on two tiers: the embedded emulator (no
-    target variable at all), then dynalite, local-aws-sqs and s3rver chosen by endpoint variables alone."""
+    target variable at all), then dynalite, local-aws-sqs and s3rver chosen by endpoint variables alone; the
+    examples of BOTH_TIERS_EXAMPLES on the embedded emulator and on the simulated target."""
     sync(session)
     session.log("tier 1: embedded emulator (no target variables)")
     _example_suites(session, clean_env())
+    for example in BOTH_TIERS_EXAMPLES:
+        with session.chdir(ROOT / "examples" / example):
+            session.run(*PYTEST, "-rs", env=clean_env())
     session.log("tier 2: external emulators, selected by environment variables only")
     with emulators(dynalite={}, sqs={}, s3rver={}) as running:
         _example_suites(session, clean_env(**tier_environment(running)))
+    session.log("the simulated target (AWS's delays and checks): the suites written with the handle helpers")
+    for example in BOTH_TIERS_EXAMPLES:
+        with session.chdir(ROOT / "examples" / example):
+            session.run(*PYTEST, "-rs", "-k", "not naive", env=clean_env(SANDBOXRES_TARGET="simulated"))
 
 
 @nox.session(python=PYTHON)
