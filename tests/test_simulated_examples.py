@@ -115,3 +115,52 @@ def test_the_behaviour_table_lists_exactly_the_registered_behaviours() -> None:
     names = [row.split("|")[1].strip().strip("`") for row in documented.splitlines()[2:]]
     assert sorted(names) == sorted(BY_NAME)
     assert documented == behaviour_table()  # settings, defaults and texts as in the code
+
+
+# ---------------------------------------------------------------------------------------------------------
+# examples/upload_worker and examples/stream_consumer: one flow written with the handle helpers and naively
+
+BOTH_TIERS = ("upload_worker", "stream_consumer")
+
+
+@pytest.fixture(params=BOTH_TIERS)
+def example(request: pytest.FixtureRequest, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A pytester holding one example (its package and its tests), whose runs see no outside target settings."""
+    for name in (
+        *ENDPOINT_VARIABLES,
+        "SANDBOXRES_TARGET",
+        "SANDBOXRES_RUN_ID",
+        "SANDBOXRES_ENV_FILE",
+        "PYTEST_ADDOPTS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("", "_SPEED", "_OFF", "_ONLY", "_PROFILE"):
+        monkeypatch.delenv(f"SANDBOXRES_SIMULATE{name}", raising=False)
+    monkeypatch.setenv("SANDBOXRES_SIMULATE_SEED", SEED)
+    name: str = request.param
+    source = ROOT / "examples" / name
+    for path in source.rglob("*.py"):
+        copy = pytester.path / path.relative_to(source)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(path.read_text())
+    pytester.makeini("[pytest]\npythonpath = .\ntestpaths = tests\nfilterwarnings = ignore::DeprecationWarning\n")
+    return name
+
+
+def test_both_tiers_examples_pass_on_the_embedded_emulator(example: str, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "-rA")
+    found = outcomes(result)
+    assert found and set(found.values()) == {"PASSED"}, result.stdout.str()
+    assert any(test.startswith("test_naive_") for test in found)
+    result.stdout.fnmatch_lines(["*0 kept, 0 left behind*"])
+
+
+def test_both_tiers_examples_naive_fail_on_simulated_helpers_pass(example: str, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "-p", "no:cacheprovider", "-rA", "--sandboxres-target=simulated"
+    )  # fmt: skip
+    found = outcomes(result)
+    expected = {test: "FAILED" if test.startswith("test_naive_") else "PASSED" for test in found}
+    assert found and found == expected, result.stdout.str()
+    assert "FAILED" in found.values() and "PASSED" in found.values()
+    result.stdout.fnmatch_lines(["*0 kept, 0 left behind*"])
