@@ -26,6 +26,8 @@ from sandboxres._kinds.queue import queue_spec
 from sandboxres._kinds.queue.handle import AsyncQueueHandle
 from sandboxres._kinds.table import table_spec
 from sandboxres._kinds.table.handle import AsyncTableHandle
+from sandboxres._kinds.topic import topic_spec
+from sandboxres._kinds.topic.handle import AsyncTopicHandle
 from sandboxres._runtime.clients import AioClients, active_target, aio_session, merged_client_kwargs, shared_aio
 from sandboxres._runtime.drivers import AsyncDriver
 from sandboxres._runtime.table_slots import TABLE_SLOTS
@@ -35,12 +37,14 @@ __all__ = [
     "AsyncEphemeral",
     "AsyncQueueHandle",
     "AsyncTableHandle",
+    "AsyncTopicHandle",
     "Pool",
     "client",
     "ephemeral_all",
     "ephemeral_bucket",
     "ephemeral_queue",
     "ephemeral_table",
+    "ephemeral_topic",
 ]
 
 log = logging.getLogger("sandboxres")
@@ -154,6 +158,9 @@ ephemeral_bucket = front_door(
 ephemeral_queue = front_door(
     queue_spec, AsyncEphemeral[AsyncQueueHandle[Any]], "ephemeral_queue", __name__, "AsyncEphemeral[AsyncQueueHandle]"
 )
+ephemeral_topic = front_door(
+    topic_spec, AsyncEphemeral[AsyncTopicHandle[Any]], "ephemeral_topic", __name__, "AsyncEphemeral[AsyncTopicHandle]"
+)
 
 
 @contextlib.asynccontextmanager
@@ -199,5 +206,5 @@ async def client(service: str, **overrides: Any) -> AsyncIterator[Any]:
         yield made
 
 
-for _public in (Pool, AsyncTableHandle, AsyncBucketHandle, AsyncQueueHandle):
+for _public in (Pool, AsyncTableHandle, AsyncBucketHandle, AsyncQueueHandle, AsyncTopicHandle):
     _public.__module__ = __name__  # where users import it from

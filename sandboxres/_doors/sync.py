@@ -19,6 +19,7 @@ from sandboxres._kinds import Facts, Spec
 from sandboxres._kinds.bucket import BucketHandle, bucket_spec
 from sandboxres._kinds.queue import QueueHandle, queue_spec
 from sandboxres._kinds.table import TableHandle, table_spec
+from sandboxres._kinds.topic import TopicHandle, topic_spec
 from sandboxres._runtime.clients import active_target, client_pool
 from sandboxres._runtime.drivers import SyncDriver
 from sandboxres._runtime.table_slots import TABLE_SLOTS
@@ -34,10 +35,12 @@ if TYPE_CHECKING:
     SyncTableHandle = TableHandle[DynamoDBClient, Table]
     SyncBucketHandle = BucketHandle[S3Client, Bucket]
     SyncQueueHandle = QueueHandle[SQSClient]
+    SyncTopicHandle = TopicHandle[Any]  # no SNS stubs among the typing dependencies
 else:
     SyncTableHandle = TableHandle
     SyncBucketHandle = BucketHandle
     SyncQueueHandle = QueueHandle
+    SyncTopicHandle = TopicHandle
 
 H = TypeVar("H")
 T = TypeVar("T")
@@ -151,6 +154,9 @@ ephemeral_bucket = front_door(
 )
 ephemeral_queue = front_door(
     queue_spec, Ephemeral[SyncQueueHandle], "ephemeral_queue", "sandboxres", "Ephemeral[QueueHandle]"
+)
+ephemeral_topic = front_door(
+    topic_spec, Ephemeral[SyncTopicHandle], "ephemeral_topic", "sandboxres", "Ephemeral[TopicHandle]"
 )
 
 
