@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 from sandboxres._doors.async_pool import Pool
 from sandboxres._doors.cancellation import shielded
 from sandboxres._doors.lifecycle import ResourceLifecycle, front_door, report_many
-from sandboxres._doors.sync import guard_target
+from sandboxres._doors.sync import check_served, guard_target
 from sandboxres._engine.errors import CleanupError
 from sandboxres._kinds import Spec
 from sandboxres._kinds.bucket import bucket_spec
@@ -82,6 +82,7 @@ class AsyncEphemeral(Generic[H]):
         target = active_target()
         await _guard(target)
         lifecycle = self.lifecycle
+        check_served(target, lifecycle)
         plan = lifecycle.begin(target)  # first: a second entry is refused before it touches the first's state
         self._stack = stack = contextlib.AsyncExitStack()
         try:

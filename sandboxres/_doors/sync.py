@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sandboxres._doors.lifecycle import ResourceLifecycle, front_door, report_many
-from sandboxres._engine.errors import CleanupError
+from sandboxres._engine.errors import CleanupError, ConfigurationError
 from sandboxres._engine.steps import Plan
 from sandboxres._kinds import Facts, Spec
 from sandboxres._kinds.bucket import BucketHandle, bucket_spec
@@ -53,6 +53,16 @@ def guard_target(target: Any) -> None:
     check_target(target)
 
 
+def check_served(target: Any, lifecycle: ResourceLifecycle) -> None:
+    """Refuse, before anything is registered or sent, a resource whose services the target has no endpoint for
+    (an external emulator without SNS asked for a topic): ConfigurationError naming the kind and the variables."""
+    for service in lifecycle.resource_kind.services(lifecycle.spec):
+        try:
+            target.endpoint(service)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"cannot create a {lifecycle.kind}: {exc}") from None
+
+
 class Ephemeral(Generic[H]):
     """A resource that exists between ``create()`` (or ``__enter__``) and ``delete()`` (or ``__exit__``).
 
@@ -77,6 +87,7 @@ class Ephemeral(Generic[H]):
         """Create the resource, wait until it is usable, and return its handle."""
         target = active_target()
         guard_target(target)
+        check_served(target, self.lifecycle)
         pool = client_pool(target)
         self._driver = SyncDriver(pool, refused_is_final=target.kind != "aws")
         plan = self.lifecycle.begin(target)
@@ -95,6 +106,7 @@ class Ephemeral(Generic[H]):
         earlier run): live, deleted on every way out like a created one, with its handle."""
         target = active_target()
         guard_target(target)
+        check_served(target, self.lifecycle)
         self._clients = client_pool(target)
         self._driver = SyncDriver(self._clients, refused_is_final=target.kind != "aws")
         self.lifecycle.adopted(target, facts)
