@@ -176,7 +176,7 @@ def test_listing_keeps_the_prefixed_topics_of_every_page_with_their_region() -> 
         call("sns", "list_topics", {"NextToken": "n"},
              {"Topics": [{"TopicArn": f"arn:aws:sns:eu-west-1:123456789012:{NAME}.fifo"}]}),
     )  # fmt: skip
-    assert [(listed.facts.name, listed.facts.arn, listed.region) for listed in found] == [
+    assert [(listed.facts.name, getattr(listed.facts, "arn", None), listed.region) for listed in found] == [
         (NAME, ARN, "us-east-1"),
         (NAME + ".fifo", f"arn:aws:sns:eu-west-1:123456789012:{NAME}.fifo", "eu-west-1"),
     ]
