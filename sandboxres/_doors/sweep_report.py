@@ -16,7 +16,7 @@ from sandboxres._kinds import KIND_NAMES
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _AGE_RE = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 
-Kind = str  # a name of sandboxres._kinds.KINDS: "table", "bucket", "queue"
+Kind = str  # a name of sandboxres._kinds.KINDS: "table", "bucket", "queue", "topic"
 Status = Literal["would delete", "deleted", "gone", "failed"]
 
 

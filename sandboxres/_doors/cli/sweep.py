@@ -118,9 +118,10 @@ def run(args: argparse.Namespace) -> int:
 def register(verbs: Any) -> None:
     parser = verbs.add_parser(
         "sweep",
-        help="list (and with --yes delete) leftover tables, buckets and queues of the library",
-        description="Find the tables, buckets and queues that carry the library's prefix AND its tags on the "
-        "target chosen by the environment, filtered by age and/or run id. Dry run by default; --yes deletes them "
+        help=f"list (and with --yes delete) leftover resources of the library ({', '.join(KIND_NAMES)})",
+        description="Find the resources of every kind that carry the library's prefix AND its tags on the "
+        "target chosen by the environment (without --kind: every kind whose service it has an endpoint for), "
+        "filtered by age and/or run id. Dry run by default; --yes deletes them "
         "the way the context managers do. Resources lacking the prefix or the tags are never touched. On "
         "SANDBOXRES_TARGET=aws the safety guards apply.",
         epilog="Exit codes: 0 nothing failed, 1 some deletion (or listing) failed, 2 usage, configuration or "
