@@ -9,6 +9,7 @@ Every exception derives from :class:`SandboxresError`, so ``except SandboxresErr
     ├── GuardError                             real AWS refused by a safety guard (CI, account, endpoint)
     └── ResourceError                          something happened to one named resource
         ├── ReadinessTimeoutError (also TimeoutError)   not usable before the deadline
+        ├── ReceiveTimeoutError (also TimeoutError)     fewer messages or stream records arrived than expected
         ├── ForeignResourceError               the name belongs to someone else (S3 403 / BucketAlreadyExists)
         ├── AWSCallError                       a call failed with a permanent error, or kept failing
         │   └── QuotaError                     an account quota is reached (tables, buckets): sent once
@@ -90,6 +91,29 @@ class ReadinessTimeoutError(ResourceError, TimeoutError):
         )
         self.waited = waited
         self.last_status = last_status
+
+
+class ReceiveTimeoutError(ResourceError, TimeoutError):
+    """Fewer messages (or stream records, or events) arrived than a helper was asked to wait for, before its
+    deadline. ``expected`` and ``received`` (what did arrive, in order) say how many of how many; ``waited`` is in
+    seconds. The resource itself is fine: what the test waited for did not come (yet)."""
+
+    def __init__(self, resource: str, what: str, expected: int, received: list[object], waited: float) -> None:
+        seen = "; ".join(_short(item) for item in received[:3])
+        shown = f": {seen}{' ...' if len(received) > 3 else ''}" if received else ""
+        super().__init__(
+            resource,
+            f"{len(received)} of {expected} {what} arrived within {waited:.1f} s{shown}. Check that the producer "
+            "ran and wrote where this test reads, or raise the timeout (timeout= or SANDBOXRES_HELPER_TIMEOUT)",
+        )
+        self.expected = expected
+        self.received = received
+        self.waited = waited
+
+
+def _short(item: object, limit: int = 120) -> str:
+    text = repr(item)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class ForeignResourceError(ResourceError):
