@@ -98,7 +98,7 @@ class ReceiveTimeoutError(ResourceError, TimeoutError):
     deadline. ``expected`` and ``received`` (what did arrive, in order) say how many of how many; ``waited`` is in
     seconds. The resource itself is fine: what the test waited for did not come (yet)."""
 
-    def __init__(self, resource: str, what: str, expected: int, received: list[object], waited: float) -> None:
+    def __init__(self, resource: str, what: str, expected: int, received: Sequence[object], waited: float) -> None:
         seen = "; ".join(_short(item) for item in received[:3])
         shown = f": {seen}{' ...' if len(received) > 3 else ''}" if received else ""
         super().__init__(
@@ -107,7 +107,7 @@ class ReceiveTimeoutError(ResourceError, TimeoutError):
             "ran and wrote where this test reads, or raise the timeout (timeout= or SANDBOXRES_HELPER_TIMEOUT)",
         )
         self.expected = expected
-        self.received = received
+        self.received = list(received)
         self.waited = waited
 
 

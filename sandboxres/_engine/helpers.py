@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from botocore.exceptions import ClientError
+
+from sandboxres._engine.classify import as_resource_error
 from sandboxres._engine.deadlines import helper_timeout
 from sandboxres._engine.errors import AWSCallError, ReadinessTimeoutError, SpecError
 from sandboxres._engine.steps import Call, NotReady, Plan, Poll, RetryPolicy, retry_wait
@@ -122,10 +125,12 @@ def send_batch(
     call = Call(service, operation, LiveParams(lambda: batch.params(batch.pending)), RetryPolicy(timeout))
     try:
         results: list[Any] = yield BackoffPoll(call, batch.judge, resource, timeout)
+    except ClientError as exc:
+        raise as_resource_error(exc, resource) from exc
     except ReadinessTimeoutError as exc:
         raise AWSCallError(
             resource,
-            operation,
+            "".join(word.title() for word in operation.split("_")),
             "Unprocessed",
             f"{len(batch.pending)} of {len(entries)} entries still not processed after {exc.waited:.1f} s of "
             f"retries with backoff (last: {exc.last_status}). Raise the timeout (timeout= or "
