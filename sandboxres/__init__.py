@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sandboxres._doors.client import client
+from sandboxres._doors.eventually import eventually
 from sandboxres._doors.sync import Ephemeral, ephemeral_all, ephemeral_bucket, ephemeral_queue, ephemeral_table
 from sandboxres._engine.errors import (
     AWSCallError,
@@ -24,6 +25,7 @@ from sandboxres._engine.errors import (
     GuardError,
     QuotaError,
     ReadinessTimeoutError,
+    ReceiveTimeoutError,
     ResourceError,
     SandboxresError,
     SpecError,
@@ -100,6 +102,7 @@ __all__ = [
     "QueueHandle",
     "QuotaError",
     "ReadinessTimeoutError",
+    "ReceiveTimeoutError",
     "RecycleLimits",
     "Redirect",
     "ResourceError",
@@ -115,6 +118,7 @@ __all__ = [
     "ephemeral_bucket",
     "ephemeral_queue",
     "ephemeral_table",
+    "eventually",
     "redirect",
     "set_table_concurrency",
     "sweep",
