@@ -96,14 +96,24 @@ class ReadinessTimeoutError(ResourceError, TimeoutError):
 class ReceiveTimeoutError(ResourceError, TimeoutError):
     """Fewer messages (or stream records, or events) arrived than a helper was asked to wait for, before its
     deadline. ``expected`` and ``received`` (what did arrive, in order) say how many of how many; ``waited`` is in
-    seconds. The resource itself is fine: what the test waited for did not come (yet)."""
+    seconds; ``shown`` (optional) describes each of ``received`` in the message. The resource itself is fine: what
+    the test waited for did not come (yet)."""
 
-    def __init__(self, resource: str, what: str, expected: int, received: Sequence[object], waited: float) -> None:
-        seen = "; ".join(_short(item) for item in received[:3])
-        shown = f": {seen}{' ...' if len(received) > 3 else ''}" if received else ""
+    def __init__(
+        self,
+        resource: str,
+        what: str,
+        expected: int,
+        received: Sequence[object],
+        waited: float,
+        shown: Sequence[str] | None = None,
+    ) -> None:
+        texts = [repr(item) for item in received] if shown is None else list(shown)
+        seen = "; ".join(_short(text) for text in texts[:3])
+        sample = f": {seen}{' ...' if len(texts) > 3 else ''}" if texts else ""
         super().__init__(
             resource,
-            f"{len(received)} of {expected} {what} arrived within {waited:.1f} s{shown}. Check that the producer "
+            f"{len(received)} of {expected} {what} arrived within {waited:.1f} s{sample}. Check that the producer "
             "ran and wrote where this test reads, or raise the timeout (timeout= or SANDBOXRES_HELPER_TIMEOUT)",
         )
         self.expected = expected
@@ -111,8 +121,7 @@ class ReceiveTimeoutError(ResourceError, TimeoutError):
         self.waited = waited
 
 
-def _short(item: object, limit: int = 120) -> str:
-    text = repr(item)
+def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -117,6 +117,7 @@ def _receiving(
     visibility: int | None,
     what: str,
     received: Callable[[Receiving], list[Any]],
+    show: Callable[[Any], str] = repr,
 ) -> Plan[Receiving]:
     """Receive until ``count`` (by ``measure``) arrived, deleting after each receive those ``to_delete`` says."""
     state = Receiving(url, count, deadline, measure, visibility)
@@ -125,10 +126,12 @@ def _receiving(
         try:
             new = yield Poll(call, state.judge, resource, max(0.0, state.left()))
         except ReadinessTimeoutError:
-            raise ReceiveTimeoutError(resource, what, count, received(state), state.elapsed()) from None
+            got = received(state)
+            raise ReceiveTimeoutError(resource, what, count, got, state.elapsed(), [show(g) for g in got]) from None
         yield from delete_messages(url, resource, [m for m in new if to_delete(m)], deadline)
         if state.amount < count and state.left() <= 0:
-            raise ReceiveTimeoutError(resource, what, count, received(state), state.elapsed())
+            got = received(state)
+            raise ReceiveTimeoutError(resource, what, count, got, state.elapsed(), [show(g) for g in got])
     return state
 
 
@@ -149,6 +152,7 @@ def receive_messages(
         _visibility(deadline) if delete else None,
         "messages",
         lambda state: list(state.arrived.values()),
+        lambda message: repr(message.get("Body")),
     )
     return list(state.arrived.values())
 

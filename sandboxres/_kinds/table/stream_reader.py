@@ -167,5 +167,7 @@ def read_stream(
         if outcome == _DONE:
             break
     if count is not None and state.total() < count:
-        raise ReceiveTimeoutError(resource, "stream records", count, state.records(), state.clock() - state.started)
+        records = state.records()
+        shown = [f"{r.get('eventName')} {r.get('dynamodb', {}).get('Keys')}" for r in records]
+        raise ReceiveTimeoutError(resource, "stream records", count, records, state.clock() - state.started, shown)
     return state.records()
