@@ -5,8 +5,9 @@ where the naive short poll misses the message the helper receives."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,7 +129,7 @@ def test_events_decodes_sns_envelopes_and_s3_records_and_skips_test_events(proxi
 def test_bad_input_is_refused_before_any_call(proxied: FaultProxy, run: Runner) -> None:
     with run.lifecycle("queue", f"bad_{run.mode}") as queue:
         proxied.clear_records()
-        for bad in (
+        calls: list[Callable[[], Any]] = [
             lambda: queue.receive(count=0),
             lambda: queue.receive(count=True),
             lambda: queue.receive(timeout=-1),
@@ -139,7 +140,8 @@ def test_bad_input_is_refused_before_any_call(proxied: FaultProxy, run: Runner) 
             lambda: queue.send_all([""]),
             lambda: queue.send_all(["a"], dedup_ids=["d"]),
             lambda: queue.drain(timeout=0),
-        ):
+        ]
+        for bad in calls:
             with pytest.raises(SpecError):
                 run.call(bad())
         assert proxied.requests == []

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from sandboxres._engine.redaction import redact, scrub_exception
 
@@ -117,7 +118,7 @@ class ReceiveTimeoutError(ResourceError, TimeoutError):
             "ran and wrote where this test reads, or raise the timeout (timeout= or SANDBOXRES_HELPER_TIMEOUT)",
         )
         self.expected = expected
-        self.received = list(received)
+        self.received: list[Any] = list(received)
         self.waited = waited
 
 

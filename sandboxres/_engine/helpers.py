@@ -12,7 +12,7 @@ what it learned (the entries still to send) for the next one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, KeysView, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -42,16 +42,24 @@ def check_count(name: str, value: object, *, optional: bool = False) -> int | No
 
 
 class LiveParams(Mapping[str, Any]):
-    """A request's parameters computed when the request is sent (``build()``), not when the step is made."""
+    """A request's parameters computed when the request is sent (``build()``), not when the step is made.
+
+    ``client.op(**params)`` reads the keys, then each value: the keys build the request, the values are read from
+    that same build."""
 
     def __init__(self, build: Callable[[], Mapping[str, Any]]) -> None:
         self._build = build
+        self._built: Mapping[str, Any] | None = None
+
+    def keys(self) -> KeysView[str]:
+        self._built = self._build()
+        return self._built.keys()
 
     def __getitem__(self, key: str) -> Any:
-        return self._build()[key]
+        return (self._built if self._built is not None else self._build())[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._build())
+        return iter(self.keys())
 
     def __len__(self) -> int:
         return len(self._build())

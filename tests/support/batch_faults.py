@@ -4,7 +4,7 @@ part of a batch (BatchWriteItem's ``UnprocessedItems``, SendMessageBatch / Delet
 :class:`HoldBack` takes the last ``entries`` entries (all but one at most) out of the request before forwarding
 it (so the emulator never sees them) and adds them to the answer as not processed: DynamoDB's
 ``UnprocessedItems``, or SQS ``Failed`` entries with ``SenderFault`` false (``code``, e.g. InternalError) or
-true (a permanent failure). ``every=True`` (SQS): every entry fails, answered without forwarding.
+true (a permanent failure). ``every=True``: every entry fails, answered without forwarding.
 """
 
 from __future__ import annotations
@@ -31,9 +31,12 @@ class HoldBack(Fault):
 
     def before(self, request: ProxyRequest, trigger: Trigger) -> Action:
         document = json.loads(request.body or b"{}")
-        if self.every and request.service == "sqs":  # every entry fails: answered here, nothing forwarded
-            failed = [self._failure(entry) for entry in document["Entries"]]
-            body = json.dumps({"Successful": [], "Failed": failed}).encode()
+        if self.every:  # every entry fails: answered here, nothing forwarded
+            if request.service == "dynamodb":
+                answer: dict[str, Any] = {"UnprocessedItems": document["RequestItems"]}
+            else:
+                answer = {"Successful": [], "Failed": [self._failure(entry) for entry in document["Entries"]]}
+            body = json.dumps(answer).encode()
             headers = [("Content-Type", AMZ_JSON), ("x-amzn-RequestId", new_request_id())]
             return Reply(200, headers, body, "OK")
         if request.service == "dynamodb":

@@ -100,12 +100,12 @@ class StreamReading:
     def params(self) -> dict[str, Any]:
         shards = self.open()
         self.current = shards[self._turn % len(shards)]
-        self._turn += 1
         return {"ShardIterator": self.current.iterator, "Limit": GET_RECORDS_LIMIT}
 
     def judge(self, response: Mapping[str, Any]) -> str:
         shard = self.current
         assert shard is not None
+        self._turn += 1  # the next probe asks the next open shard
         records = list(response.get("Records") or [])
         shard.records.extend(records)
         shard.iterator = response.get("NextShardIterator")
