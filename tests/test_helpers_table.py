@@ -66,7 +66,7 @@ def keys_of(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
     ids=lambda value: type(value).__name__,
 )
 def test_values_are_serialised_as_boto3_does(value: Any) -> None:
-    expected = TypeSerializer().serialize(value)
+    expected: dict[str, Any] = dict(TypeSerializer().serialize(value))
     actual = attribute_value(value)
     for kind in ("SS", "NS", "BS"):  # sets have no order
         if kind in expected:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 from sandboxres._engine.deadlines import helper_timeout
 from sandboxres._engine.eventually import retrying
@@ -41,7 +41,15 @@ def eventually(fn: Callable[[], T], timeout: float | None = None) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def eventually_async(fn: Callable[[], T | Awaitable[T]], timeout: float | None = None) -> T:
+@overload
+async def eventually_async(fn: Callable[[], Awaitable[T]], timeout: float | None = None) -> T: ...
+
+
+@overload
+async def eventually_async(fn: Callable[[], T], timeout: float | None = None) -> T: ...
+
+
+async def eventually_async(fn: Callable[[], Any], timeout: float | None = None) -> Any:
     """The async twin of :func:`eventually`: ``fn`` may be a coroutine function (or return an awaitable)."""
     import tenacity
 
