@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sandboxres._doors.client import client
+from sandboxres._doors.eventually import eventually
 from sandboxres._doors.sync import (
     Ephemeral,
     ephemeral_all,
@@ -31,6 +32,7 @@ from sandboxres._engine.errors import (
     GuardError,
     QuotaError,
     ReadinessTimeoutError,
+    ReceiveTimeoutError,
     ResourceError,
     SandboxresError,
     SpecError,
@@ -109,6 +111,7 @@ __all__ = [
     "QueueHandle",
     "QuotaError",
     "ReadinessTimeoutError",
+    "ReceiveTimeoutError",
     "RecycleLimits",
     "Redirect",
     "ResourceError",
@@ -126,6 +129,7 @@ __all__ = [
     "ephemeral_queue",
     "ephemeral_table",
     "ephemeral_topic",
+    "eventually",
     "redirect",
     "set_table_concurrency",
     "sweep",

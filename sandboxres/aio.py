@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from sandboxres._doors.async_pool import Pool
 from sandboxres._doors.cancellation import shielded
+from sandboxres._doors.eventually import eventually_async as eventually
 from sandboxres._doors.lifecycle import ResourceLifecycle, front_door, report_many
 from sandboxres._doors.sync import check_served, guard_target
 from sandboxres._engine.errors import CleanupError
@@ -45,6 +46,7 @@ __all__ = [
     "ephemeral_queue",
     "ephemeral_table",
     "ephemeral_topic",
+    "eventually",
 ]
 
 log = logging.getLogger("sandboxres")
@@ -209,3 +211,4 @@ async def client(service: str, **overrides: Any) -> AsyncIterator[Any]:
 
 for _public in (Pool, AsyncTableHandle, AsyncBucketHandle, AsyncQueueHandle, AsyncTopicHandle):
     _public.__module__ = __name__  # where users import it from
+eventually.__module__ = __name__

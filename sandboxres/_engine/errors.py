@@ -9,6 +9,7 @@ Every exception derives from :class:`SandboxresError`, so ``except SandboxresErr
     ├── GuardError                             real AWS refused by a safety guard (CI, account, endpoint)
     └── ResourceError                          something happened to one named resource
         ├── ReadinessTimeoutError (also TimeoutError)   not usable before the deadline
+        ├── ReceiveTimeoutError (also TimeoutError)     fewer messages or stream records arrived than expected
         ├── ForeignResourceError               the name belongs to someone else (S3 403 / BucketAlreadyExists)
         ├── AWSCallError                       a call failed with a permanent error, or kept failing
         │   └── QuotaError                     an account quota is reached (tables, buckets): sent once
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from sandboxres._engine.redaction import redact, scrub_exception
 
@@ -90,6 +92,38 @@ class ReadinessTimeoutError(ResourceError, TimeoutError):
         )
         self.waited = waited
         self.last_status = last_status
+
+
+class ReceiveTimeoutError(ResourceError, TimeoutError):
+    """Fewer messages (or stream records, or events) arrived than a helper was asked to wait for, before its
+    deadline. ``expected`` and ``received`` (what did arrive, in order) say how many of how many; ``waited`` is in
+    seconds; ``shown`` (optional) describes each of ``received`` in the message. The resource itself is fine: what
+    the test waited for did not come (yet)."""
+
+    def __init__(
+        self,
+        resource: str,
+        what: str,
+        expected: int,
+        received: Sequence[object],
+        waited: float,
+        shown: Sequence[str] | None = None,
+    ) -> None:
+        texts = [repr(item) for item in received] if shown is None else list(shown)
+        seen = "; ".join(_short(text) for text in texts[:3])
+        sample = f": {seen}{' ...' if len(texts) > 3 else ''}" if texts else ""
+        super().__init__(
+            resource,
+            f"{len(received)} of {expected} {what} arrived within {waited:.1f} s{sample}. Check that the producer "
+            "ran and wrote where this test reads, or raise the timeout (timeout= or SANDBOXRES_HELPER_TIMEOUT)",
+        )
+        self.expected = expected
+        self.received: list[Any] = list(received)
+        self.waited = waited
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class ForeignResourceError(ResourceError):
