@@ -80,6 +80,8 @@ PLAN_MODULES = (
     "sandboxres/_kinds/queue/recycling.py",
     "sandboxres/_kinds/table/plans.py",
     "sandboxres/_kinds/table/recycling.py",
+    "sandboxres/_kinds/topic/plans.py",
+    "sandboxres/_kinds/topic/recycling.py",
     "sandboxres/_leases/plans.py",
     "sandboxres/_leases/records.py",
     "sandboxres/_safety/ownership.py",

@@ -56,7 +56,7 @@ def test_check_as_a_module_with_json() -> None:
     report = json.loads(result.stdout)
     assert report["verdict"] == "ok"
     assert report["target"]["target"] == "embedded"
-    assert [r["kind"] for r in report["results"]] == ["table", "bucket", "queue"]
+    assert [r["kind"] for r in report["results"]] == ["table", "bucket", "queue", "topic"]
     for r in report["results"]:
         assert r["ok"] is True and r["error"] == ""
         assert r["ready_s"] is not None and r["verify_s"] is not None and r["delete_s"] is not None

@@ -132,9 +132,9 @@ def test_the_json_of_a_result_has_the_same_keys_as_before() -> None:
 
 
 def test_probes_checks_and_fixtures_come_from_the_kinds() -> None:
-    assert list(CHECKS) == list(KINDS) == ["table", "bucket", "queue"]
+    assert list(CHECKS) == list(KINDS) == ["table", "bucket", "queue", "topic"]
     assert doctor.PROBES == {kind.service: kind.probe for kind in KINDS.values()}
-    assert doctor.SERVICE_OF_KIND == {"table": "dynamodb", "bucket": "s3", "queue": "sqs"}
+    assert doctor.SERVICE_OF_KIND == {"table": "dynamodb", "bucket": "s3", "queue": "sqs", "topic": "sns"}
     assert all(CHECKS[name][1] == kind.verify for name, kind in KINDS.items())
     assert fixtures._SYNC == {name: getattr(sync, f"ephemeral_{name}") for name in KINDS}
     assert fixtures._SPEC == {name: kind.spec_factory for name, kind in KINDS.items()}

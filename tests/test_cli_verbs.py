@@ -144,7 +144,12 @@ def test_check_on_each_target(target_env: dict[str, str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert report["verdict"] == "ok"
-    assert [(r["kind"], r["ok"]) for r in report["results"]] == [("table", True), ("bucket", True), ("queue", True)]
+    assert [(r["kind"], r["ok"]) for r in report["results"]] == [
+        ("table", True),
+        ("bucket", True),
+        ("queue", True),
+        ("topic", True),
+    ]
     assert report["target"]["target"] == ("emulator" if "AWS_ENDPOINT_URL" in target_env else "embedded")
     text = cli("check", "queue", env=target_env)
     assert text.returncode == 0 and "verdict:  OK" in text.stdout and "test_check_" in text.stdout
@@ -161,7 +166,7 @@ def test_version_comes_from_the_installed_package() -> None:
 def test_check_with_an_unknown_kind_lists_the_choices() -> None:
     result = cli("check", "tabel")
     assert result.returncode == 2 and result.stdout == ""
-    assert "invalid choice: 'tabel' (choose from table, bucket, queue)" in result.stderr
+    assert "invalid choice: 'tabel' (choose from table, bucket, queue, topic)" in result.stderr
     assert "[]" not in result.stderr
 
 
@@ -212,7 +217,7 @@ def test_env_reports_each_target_and_where_values_came_from(target_env: dict[str
         assert data["credential_source"].startswith("environment variables")
     else:
         assert data["target"] == "embedded"
-        assert data["endpoints"] == dict.fromkeys(["dynamodb", "dynamodbstreams", "s3", "sqs", "sts"])
+        assert data["endpoints"] == dict.fromkeys(["dynamodb", "dynamodbstreams", "s3", "sqs", "sns", "sts"])
         assert data["sources"]["kind"].startswith("default")
         assert "dummy" in data["credential_source"]
     assert data["sources"]["run_id"] == "random per process"
@@ -347,7 +352,7 @@ def test_doctor_on_aws_stops_at_the_guards_before_calling_aws(extra: dict[str, s
     assert "safety guard" in checks["guards"]["hint"]
     skipped = [name for name, c in checks.items() if c["status"] == "skipped"]
     assert set(skipped) == set(checks) - {"configuration", "guards"}
-    assert len(skipped) == 7
+    assert len(skipped) == 9  # reachability of dynamodb, s3, sqs, sns; lifecycle of each kind; identity
 
 
 def test_doctor_hints_at_credentials_and_at_the_policy() -> None:
@@ -390,6 +395,7 @@ def test_doctor_hints_at_credentials_and_at_the_policy() -> None:
             "reachability dynamodb": "ok",
             "reachability s3": "ok",
             "reachability sqs": "ok",
+            "reachability sns": "ok",
         }, granted.stdout
         assert granted.returncode == 0, granted.stdout
     finally:

@@ -44,7 +44,7 @@ def test_resource_patterns_default_to_each_kinds_prefix() -> None:
     assert patterns["table"] == "arn:aws:dynamodb:*:*:table/test_*"
     assert patterns["object"] == "arn:aws:s3:::test-*/*"
     assert patterns["queue"] == "arn:aws:sqs:*:*:test_*"
-    assert patterns["topic"] == "arn:aws:sns:*:*:test_*"  # type: ignore[index]
+    assert patterns["topic"] == "arn:aws:sns:*:*:test_*"
     assert patterns["*"] == "*"
 
 

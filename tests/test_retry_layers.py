@@ -180,5 +180,5 @@ def test_check_against_a_dead_emulator_ends_within_seconds_without_leak_reports(
     )
     assert time.monotonic() - started < 30, "a dead emulator is not retried until the deadline"
     output = done.stdout + done.stderr
-    assert output.count("EndpointUnreachableError") == 3 and "sandboxres emulator" in output
+    assert output.count("EndpointUnreachableError") == 4 and "sandboxres emulator" in output
     assert "could NOT delete" not in output and "left behind" not in output, output

@@ -126,16 +126,16 @@ BOTH_TIERS = ("upload_worker", "stream_consumer")
 @pytest.fixture(params=BOTH_TIERS)
 def example(request: pytest.FixtureRequest, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> str:
     """A pytester holding one example (its package and its tests), whose runs see no outside target settings."""
-    for name in (
+    for variable in (
         *ENDPOINT_VARIABLES,
         "SANDBOXRES_TARGET",
         "SANDBOXRES_RUN_ID",
         "SANDBOXRES_ENV_FILE",
         "PYTEST_ADDOPTS",
     ):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("", "_SPEED", "_OFF", "_ONLY", "_PROFILE"):
-        monkeypatch.delenv(f"SANDBOXRES_SIMULATE{name}", raising=False)
+        monkeypatch.delenv(variable, raising=False)
+    for suffix in ("", "_SPEED", "_OFF", "_ONLY", "_PROFILE"):
+        monkeypatch.delenv(f"SANDBOXRES_SIMULATE{suffix}", raising=False)
     monkeypatch.setenv("SANDBOXRES_SIMULATE_SEED", SEED)
     name: str = request.param
     source = ROOT / "examples" / name

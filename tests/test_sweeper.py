@@ -308,7 +308,7 @@ def test_bad_arguments_fail_before_any_call(bad: Any, monkeypatch: pytest.Monkey
 def test_cli_usage_errors_exit_2(emulator: str) -> None:
     result = run_cli("sweep", "--older-than", "soon", env=child_env(emulator))
     assert result.returncode == 2 and "not an age" in result.stderr
-    result = run_cli("sweep", "--kind", "topic", env=child_env(emulator))
+    result = run_cli("sweep", "--kind", "stream", env=child_env(emulator))
     assert result.returncode == 2
 
 

@@ -28,6 +28,7 @@ from sandboxres._kinds.base import RecycleLimits
 from sandboxres._kinds.bucket import bucket_spec
 from sandboxres._kinds.queue import queue_spec
 from sandboxres._kinds.table import table_spec
+from sandboxres._kinds.topic import topic_spec
 
 __all__ = ["Pool", "PoolDoor", "PoolEngine"]
 
@@ -61,6 +62,10 @@ class PoolDoor(Generic[LeaseT]):
         """A clean queue of this shape for the block (options of ``ephemeral_queue``)."""
         return self._lease(queue_spec, "Pool.queue", label, options)
 
+    def topic(self, label: str = "topic", **options: Any) -> LeaseT:
+        """A clean topic of this shape for the block (options of ``ephemeral_topic``)."""
+        return self._lease(topic_spec, "Pool.topic", label, options)
+
     def prepare_table(self, label: str = "table", count: int = 1, **options: Any) -> None:
         """Create ``count`` tables of this shape in the background."""
         self._engine.prepare(_spec(table_spec, "Pool.prepare_table", label, options), _count(count))
@@ -73,12 +78,16 @@ class PoolDoor(Generic[LeaseT]):
         """Create ``count`` queues of this shape in the background."""
         self._engine.prepare(_spec(queue_spec, "Pool.prepare_queue", label, options), _count(count))
 
+    def prepare_topic(self, label: str = "topic", count: int = 1, **options: Any) -> None:
+        """Create ``count`` topics of this shape in the background."""
+        self._engine.prepare(_spec(topic_spec, "Pool.prepare_topic", label, options), _count(count))
+
 
 class Pool(PoolDoor[contextlib.AbstractContextManager[Any]]):
     """Resources that recycle between holders: ``with Pool() as pool: with pool.table("users") as t: ...``.
 
-    ``table``/``bucket``/``queue(label, **options)`` take exactly the options of ``ephemeral_table``/...
-    and yield the same handles; ``prepare_table``/``prepare_bucket``/``prepare_queue(label, count=N, **options)``
+    ``table``/``bucket``/``queue``/``topic(label, **options)`` take exactly the options of ``ephemeral_table``/...
+    and yield the same handles; ``prepare_table``/.../``prepare_topic(label, count=N, **options)``
     create resources of that shape in the background. Resources are matched by label and options. When a block
     ends its resource is emptied and proven clean for the next holder, or discarded (deleted) when that cannot be
     proven cheaply. Closing the pool deletes everything it holds (``keep=True`` / ``SANDBOXRES_KEEP=1`` keep).

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-ArnKind = Literal["table", "index", "stream", "bucket", "object", "queue", "*"]
+ArnKind = Literal["table", "index", "stream", "bucket", "object", "queue", "topic", "*"]
 """The kind of resource AWS checks an action against (``*``: an action AWS cannot scope to a resource)."""
 
 

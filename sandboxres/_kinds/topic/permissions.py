@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import cast
 
 from sandboxres._kinds.permissions import ArnKind, Operations, PolicyScope, Scope
 from sandboxres._kinds.permissions import permissions as _p
 
-TOPIC = cast("ArnKind", "topic")  # the ARN kind of topics
+TOPIC: ArnKind = "topic"  # the ARN kind of topics
 
 TOPIC_OPERATIONS: Operations = {
     ("sns", "CreateTopic"): _p(("sns:CreateTopic", TOPIC), ("sns:TagResource", TOPIC)),
