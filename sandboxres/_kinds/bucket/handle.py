@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sandboxres._engine.wiring import HandleContext
+from sandboxres._engine.wiring import HandleContext, run_helper
+from sandboxres._kinds.bucket.notifications import notify
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sandboxres._kinds.queue.handle import QueueHandle
+    from sandboxres._kinds.topic.handle import TopicHandle
 
 ClientT = TypeVar("ClientT")
 ResourceT = TypeVar("ResourceT")
@@ -31,7 +38,34 @@ class BucketHandle(Generic[ClientT, ResourceT]):
     def __repr__(self) -> str:
         return f"BucketHandle(name={self.name!r}, arn={self.arn!r})"
 
+    def notify(
+        self,
+        target: QueueHandle[Any] | TopicHandle[Any],
+        events: Sequence[str] = ("s3:ObjectCreated:*",),
+        prefix: str | None = None,
+        suffix: str | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> str:
+        """Send the bucket's S3 events (``events``, for keys with ``prefix`` / ``suffix``) to a queue or topic
+        handle as AWS needs it: the target's policy statement that lets S3 send (``aws:SourceArn`` = this
+        bucket), then the notification entry, merged with the bucket's others; the ``s3:TestEvent`` S3 then sends
+        is consumed. Returns the entry's Id. Both are undone when the bucket or the target ends, whichever is
+        first."""
+        return run_helper(self.context, notify(self, target, events, prefix, suffix, timeout))  # type: ignore[no-any-return]
+
 
 @dataclass(frozen=True, repr=False)
 class AsyncBucketHandle(BucketHandle[ClientT, ResourceT]):
     """The handle an ``async with`` block receives: the same attributes, and helpers that are coroutines."""
+
+    async def notify(  # type: ignore[override]
+        self,
+        target: QueueHandle[Any] | TopicHandle[Any],
+        events: Sequence[str] = ("s3:ObjectCreated:*",),
+        prefix: str | None = None,
+        suffix: str | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> str:
+        return await run_helper(self.context, notify(self, target, events, prefix, suffix, timeout))  # type: ignore[no-any-return]
