@@ -4,8 +4,8 @@ IAM action names are not always the operation's: ``HeadBucket`` and ``ListObject
 ``ListObjectVersions`` ``s3:ListBucketVersions``, ``DeleteObjects`` ``s3:DeleteObject`` (and
 ``s3:DeleteObjectVersion`` for versions) on each object, ``CreateBucket`` with tags ``s3:TagResource``,
 ``GetBucketCors`` ``s3:GetBucketCORS``, ``GetBucketLifecycleConfiguration`` ``s3:GetLifecycleConfiguration``,
-``GetBucketNotificationConfiguration`` ``s3:GetBucketNotification`` (``Put...``: ``s3:PutBucketNotification``), ``GetBucketEncryption``
-``s3:GetEncryptionConfiguration``, ``GetPublicAccessBlock`` ``s3:GetBucketPublicAccessBlock``,
+``GetBucketNotificationConfiguration`` ``s3:GetBucketNotification`` (``Put...``: ``s3:PutBucketNotification``),
+``GetBucketEncryption`` ``s3:GetEncryptionConfiguration``, ``GetPublicAccessBlock`` ``s3:GetBucketPublicAccessBlock``,
 ``GetObjectLockConfiguration`` ``s3:GetBucketObjectLockConfiguration``, ``GetBucketAccelerateConfiguration``
 ``s3:GetAccelerateConfiguration``.
 Buckets are scoped as ``<prefix>*``, their objects ``<prefix>*/*``; ``ListBuckets`` cannot be scoped.
