@@ -1,10 +1,10 @@
 """A griffe extension for the API reference: document the front doors as the functions they are at run time.
 
-``ephemeral_table = front_door(table_spec, ...)`` (and its bucket, queue and async twins) builds, at run time, a
-function with the parameters and docstring of its spec factory and returns an ``Ephemeral`` (``AsyncEphemeral``
-in ``sandboxres.aio``). Static analysis sees only an attribute; this extension replaces it with a function that
-has the factory's parameters and docstring, so the reference shows what ``help(sandboxres.ephemeral_table)``
-shows.
+``ephemeral_table = front_door(table_spec, ...)`` (and those of the other kinds, and the async twins) builds, at
+run time, a function with the parameters and docstring of its spec factory and returns an ``Ephemeral``
+(``AsyncEphemeral`` in ``sandboxres.aio``). Static analysis sees only an attribute; this extension replaces it
+with a function that has the factory's parameters and docstring, so the reference shows what
+``help(sandboxres.ephemeral_table)`` shows.
 """
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ from typing import Any
 import griffe
 
 _RETURNS = {("_doors", "sync"): "Ephemeral", ("aio",): "AsyncEphemeral"}
-_HANDLES = {"table_spec": "TableHandle", "bucket_spec": "BucketHandle", "queue_spec": "QueueHandle"}
-# Where each spec factory lives: the spec module of its kind's home.
-_FACTORIES = {"table_spec": "table", "bucket_spec": "bucket", "queue_spec": "queue"}
+
+
+def _kind(factory_name: str) -> str:
+    """The kind whose spec factory is ``<kind>_spec``: it lives in the spec module of the kind's home, and its
+    handle is ``<Kind>Handle``."""
+    return factory_name.removesuffix("_spec")
 
 
 def _member(module: Any, path: tuple[str, ...]) -> Any:
@@ -39,13 +42,14 @@ class FrontDoors(griffe.Extension):
                 if not (isinstance(call, ast.Call) and getattr(call.func, "id", "") == "front_door"):
                     continue
                 factory_name = ast.unparse(call.args[0])
-                factory = _member(pkg, ("_kinds", _FACTORIES[factory_name], "spec", factory_name))
+                kind = _kind(factory_name)
+                factory = _member(pkg, ("_kinds", kind, "spec", factory_name))
                 function = griffe.Function(
                     name,
                     lineno=member.lineno,
                     endlineno=member.endlineno,
                     parameters=factory.parameters,
-                    returns=f"{wrapper}[{_HANDLES[factory_name]}]",
+                    returns=f"{wrapper}[{kind.capitalize()}Handle]",
                     parent=module,
                 )
                 if factory.docstring is not None:

@@ -1,4 +1,4 @@
-"""sandboxres: throw-away DynamoDB tables, S3 buckets and SQS queues for integration tests.
+"""sandboxres: throw-away DynamoDB tables, S3 buckets, SQS queues and SNS topics for integration tests.
 
     from sandboxres import ephemeral_table
 
@@ -14,7 +14,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sandboxres._doors.client import client
-from sandboxres._doors.sync import Ephemeral, ephemeral_all, ephemeral_bucket, ephemeral_queue, ephemeral_table
+from sandboxres._doors.sync import (
+    Ephemeral,
+    ephemeral_all,
+    ephemeral_bucket,
+    ephemeral_queue,
+    ephemeral_table,
+    ephemeral_topic,
+)
 from sandboxres._engine.errors import (
     AWSCallError,
     CleanupError,
@@ -33,6 +40,7 @@ from sandboxres._kinds.base import RecycleLimits
 from sandboxres._kinds.bucket import BUCKET_PREFIX, BucketHandle
 from sandboxres._kinds.queue import QUEUE_PREFIX, QueueHandle
 from sandboxres._kinds.table import TABLE_PREFIX, Index, TableHandle
+from sandboxres._kinds.topic import TOPIC_PREFIX, TopicHandle
 from sandboxres._runtime.redirect import Redirect, redirect
 from sandboxres._runtime.table_slots import set_table_concurrency
 from sandboxres._runtime.target import Target
@@ -86,6 +94,7 @@ __all__ = [
     "TAG_MANAGED",
     "TAG_POOLED",
     "TAG_RUN_ID",
+    "TOPIC_PREFIX",
     "AWSCallError",
     "BucketHandle",
     "CleanupError",
@@ -108,6 +117,7 @@ __all__ = [
     "SweepReport",
     "TableHandle",
     "Target",
+    "TopicHandle",
     "__version__",
     "client",
     "describe_target",
@@ -115,6 +125,7 @@ __all__ = [
     "ephemeral_bucket",
     "ephemeral_queue",
     "ephemeral_table",
+    "ephemeral_topic",
     "redirect",
     "set_table_concurrency",
     "sweep",

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 from sandboxres._doors.async_pool import Pool
 from sandboxres._doors.cancellation import shielded
 from sandboxres._doors.lifecycle import ResourceLifecycle, front_door, report_many
-from sandboxres._doors.sync import guard_target
+from sandboxres._doors.sync import check_served, guard_target
 from sandboxres._engine.errors import CleanupError
 from sandboxres._kinds import Spec
 from sandboxres._kinds.bucket import bucket_spec
@@ -26,6 +26,8 @@ from sandboxres._kinds.queue import queue_spec
 from sandboxres._kinds.queue.handle import AsyncQueueHandle
 from sandboxres._kinds.table import table_spec
 from sandboxres._kinds.table.handle import AsyncTableHandle
+from sandboxres._kinds.topic import topic_spec
+from sandboxres._kinds.topic.handle import AsyncTopicHandle
 from sandboxres._runtime.clients import AioClients, active_target, aio_session, merged_client_kwargs, shared_aio
 from sandboxres._runtime.drivers import AsyncDriver
 from sandboxres._runtime.table_slots import TABLE_SLOTS
@@ -35,12 +37,14 @@ __all__ = [
     "AsyncEphemeral",
     "AsyncQueueHandle",
     "AsyncTableHandle",
+    "AsyncTopicHandle",
     "Pool",
     "client",
     "ephemeral_all",
     "ephemeral_bucket",
     "ephemeral_queue",
     "ephemeral_table",
+    "ephemeral_topic",
 ]
 
 log = logging.getLogger("sandboxres")
@@ -78,6 +82,7 @@ class AsyncEphemeral(Generic[H]):
         target = active_target()
         await _guard(target)
         lifecycle = self.lifecycle
+        check_served(target, lifecycle)
         plan = lifecycle.begin(target)  # first: a second entry is refused before it touches the first's state
         self._stack = stack = contextlib.AsyncExitStack()
         try:
@@ -154,6 +159,9 @@ ephemeral_bucket = front_door(
 ephemeral_queue = front_door(
     queue_spec, AsyncEphemeral[AsyncQueueHandle[Any]], "ephemeral_queue", __name__, "AsyncEphemeral[AsyncQueueHandle]"
 )
+ephemeral_topic = front_door(
+    topic_spec, AsyncEphemeral[AsyncTopicHandle[Any]], "ephemeral_topic", __name__, "AsyncEphemeral[AsyncTopicHandle]"
+)
 
 
 @contextlib.asynccontextmanager
@@ -199,5 +207,5 @@ async def client(service: str, **overrides: Any) -> AsyncIterator[Any]:
         yield made
 
 
-for _public in (Pool, AsyncTableHandle, AsyncBucketHandle, AsyncQueueHandle):
+for _public in (Pool, AsyncTableHandle, AsyncBucketHandle, AsyncQueueHandle, AsyncTopicHandle):
     _public.__module__ = __name__  # where users import it from

@@ -1,17 +1,19 @@
-"""The pytest plugin: fixtures that make throw-away tables, buckets and queues, two markers, options, a summary.
+"""The pytest plugin: fixtures that make throw-away tables, buckets, queues and topics, two markers, options, a summary.
 
 Registered through the ``pytest11`` entry point ``sandboxres`` (``-p no:sandboxres`` turns it off). The library
 works without it: the plugin only wraps :func:`sandboxres.ephemeral_table` and friends in fixtures.
 
 Fixtures (each is a factory: call it for a handle; what it made is deleted when the fixture's scope ends)::
 
-    sandboxres_table  sandboxres_bucket  sandboxres_queue                            function scope
-    sandboxres_session_table  sandboxres_session_bucket  sandboxres_session_queue    session scope
-    sandboxres_async_table  sandboxres_async_bucket  sandboxres_async_queue          function scope, async
+    sandboxres_table  sandboxres_bucket  sandboxres_queue  sandboxres_topic          function scope
+    sandboxres_session_table  sandboxres_session_bucket  sandboxres_session_queue
+    sandboxres_session_topic                                                         session scope
+    sandboxres_async_table  sandboxres_async_bucket  sandboxres_async_queue
+    sandboxres_async_topic                                                           function scope, async
 
 Fixtures of other scopes come from the factory functions this module exports (written in ``_doors.fixtures``), assigned
 to a name in a conftest: ``table_factory(scope="module")`` (a factory fixture) or ``table_fixture("users",
-scope="module", range_key="sk")`` (a fixture that is one handle), the same for buckets and queues, and their
+scope="module", range_key="sk")`` (a fixture that is one handle), the same for buckets, queues and topics, and their
 ``async_`` twins.
 
 Markers: ``sandboxres_aws_only`` (skip unless the target is real AWS: also skipped on ``simulated``) and
@@ -54,12 +56,16 @@ from sandboxres._doors.fixtures import (
     async_queue_fixture,
     async_table_factory,
     async_table_fixture,
+    async_topic_factory,
+    async_topic_fixture,
     bucket_factory,
     bucket_fixture,
     queue_factory,
     queue_fixture,
     table_factory,
     table_fixture,
+    topic_factory,
+    topic_fixture,
 )
 from sandboxres._doors.pytest_markers import pytest_collection_modifyitems as pytest_collection_modifyitems
 from sandboxres._doors.pytest_options import pytest_addoption as pytest_addoption
@@ -81,12 +87,16 @@ __all__ = [
     "async_queue_fixture",
     "async_table_factory",
     "async_table_fixture",
+    "async_topic_factory",
+    "async_topic_fixture",
     "bucket_factory",
     "bucket_fixture",
     "queue_factory",
     "queue_fixture",
     "table_factory",
     "table_fixture",
+    "topic_factory",
+    "topic_fixture",
 ]
 
 # The plugin's other parts: the session-wide redirect and the sandboxres_redirect fixture; --sandboxres-pool (the
@@ -113,12 +123,15 @@ _STOP = pytest.StashKey[str]()
 sandboxres_table = table_factory(name="sandboxres_table")
 sandboxres_bucket = bucket_factory(name="sandboxres_bucket")
 sandboxres_queue = queue_factory(name="sandboxres_queue")
+sandboxres_topic = topic_factory(name="sandboxres_topic")
 sandboxres_session_table = table_factory(scope="session", name="sandboxres_session_table")
 sandboxres_session_bucket = bucket_factory(scope="session", name="sandboxres_session_bucket")
 sandboxres_session_queue = queue_factory(scope="session", name="sandboxres_session_queue")
+sandboxres_session_topic = topic_factory(scope="session", name="sandboxres_session_topic")
 sandboxres_async_table = async_table_factory(name="sandboxres_async_table")
 sandboxres_async_bucket = async_bucket_factory(name="sandboxres_async_bucket")
 sandboxres_async_queue = async_queue_factory(name="sandboxres_async_queue")
+sandboxres_async_topic = async_topic_factory(name="sandboxres_async_topic")
 
 
 # ---------------------------------------------------------------------------------------------------------

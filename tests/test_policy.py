@@ -33,9 +33,11 @@ from sandboxres._doors.sweep import sweep
 from sandboxres._doors.warm_status import drain, warm_status
 from sandboxres._engine.errors import SpecError
 from sandboxres._engine.plans import Progress
+from sandboxres._kinds import KINDS
 from sandboxres._kinds.bucket import BUCKET
 from sandboxres._kinds.queue import QUEUE, QueueFacts
 from sandboxres._kinds.table import TABLE
+from sandboxres._kinds.topic import TOPIC
 from sandboxres._leases.records import LEASE_TABLE
 from sandboxres._runtime.clients import active_target, aio_session, client_pool
 from sandboxres._runtime.drivers import SyncDriver
@@ -92,6 +94,10 @@ LISTING_ACTIONS = {
     "dynamodb:ListStreams",
     "s3:ListAllMyBuckets",
     "sqs:ListQueues",
+    "sns:ListTopics",
+    "sns:Unsubscribe",  # like the subscription attribute actions: no resource type to scope it to
+    "sns:GetSubscriptionAttributes",
+    "sns:SetSubscriptionAttributes",
     "sts:GetCallerIdentity",
 }
 
@@ -118,6 +124,7 @@ def test_policy_shape_and_scoping() -> None:
         "arn:aws:s3:::test-*",
         "arn:aws:s3:::test-*/*",
         "arn:aws:sqs:*:*:test_*",
+        "arn:aws:sns:*:*:test_*",
     }
 
 
@@ -178,6 +185,8 @@ def test_every_operation_exists_in_botocore_and_uses_its_service_prefix() -> Non
         ("dynamodbstreams", "DescribeStream", {"dynamodb:DescribeStream"}),
         ("sqs", "CreateQueue", {"sqs:CreateQueue", "sqs:TagQueue"}),
         ("sqs", "SendMessageBatch", {"sqs:SendMessage"}),
+        ("sns", "CreateTopic", {"sns:CreateTopic", "sns:TagResource"}),
+        ("sns", "PublishBatch", {"sns:Publish"}),
     ],
 )
 def test_operations_whose_action_has_another_name(service: str, operation: str, actions: set[str]) -> None:
@@ -317,17 +326,26 @@ def _use_queue(q: Any, fifo: bool) -> None:
         q.client.list_dead_letter_source_queues(QueueUrl=q.dead_letter.url)
 
 
+def _use_topic(t: Any, queue_arn: str) -> None:
+    """A subscription (deleted with the topic), a message, the tags."""
+    t.client.subscribe(TopicArn=t.arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    t.client.publish(TopicArn=t.arn, Message="one")
+    t.client.list_tags_for_resource(ResourceArn=t.arn)
+
+
 async def _async_lifecycles() -> None:
     async with sandboxres.aio.ephemeral_all(
         sandboxres.aio.ephemeral_table("apolicy", range_key="sk", stream="NEW_IMAGE", ttl_attribute="ttl"),
         sandboxres.aio.ephemeral_bucket("apolicy", versioning=True),
         sandboxres.aio.ephemeral_queue("apolicy", fifo=True, dead_letter=2),
-    ) as (table, bucket, queue):
+        sandboxres.aio.ephemeral_topic("apolicy", fifo=True),
+    ) as (table, bucket, queue, topic):
         await table.client.put_item(TableName=table.name, Item={"pk": {"S": "a"}, "sk": {"S": "1"}})
         await bucket.client.put_object(Bucket=bucket.name, Key="k", Body=b"x")
         await queue.client.send_message(
             QueueUrl=queue.url, MessageBody="m", MessageGroupId="g", MessageDeduplicationId="d"
         )
+        await topic.client.subscribe(TopicArn=topic.arn, Protocol="sqs", Endpoint=queue.arn)
 
 
 def _delete_by_name(embedded: Any) -> None:
@@ -337,8 +355,9 @@ def _delete_by_name(embedded: Any) -> None:
         sandboxres.ephemeral_table("byname"),
         sandboxres.ephemeral_bucket("byname", versioning=True),
         sandboxres.ephemeral_queue("byname", dead_letter=1),
+        sandboxres.ephemeral_topic("byname"),
     ]
-    table, bucket, queue = (resource.create() for resource in resources)
+    table, bucket, queue, topic = (resource.create() for resource in resources)
     try:
         bucket.client.put_object(Bucket=bucket.name, Key="k", Body=b"x")
         driver.run(TABLE.delete(TABLE.named(table.name), Progress(), 300.0))
@@ -347,6 +366,7 @@ def _delete_by_name(embedded: Any) -> None:
         driver.run(
             QUEUE.delete(QueueFacts(queue.name, dead_letter=QueueFacts(queue.dead_letter.name)), Progress(), 300.0)
         )
+        driver.run(TOPIC.delete(TOPIC.named(topic.name), Progress(), 300.0))  # its ARN found by listing
     finally:
         for resource in resources:  # already gone: each delete finds nothing and only updates the registry
             resource.delete()
@@ -360,12 +380,13 @@ def _sweep(monkeypatch: pytest.MonkeyPatch) -> None:
         sandboxres.ephemeral_table("swept", keep=True),
         sandboxres.ephemeral_bucket("swept", versioning=True, keep=True) as bucket,
         sandboxres.ephemeral_queue("swept", dead_letter=2, keep=True),
+        sandboxres.ephemeral_topic("swept", keep=True),
     ):
         bucket.client.put_object(Bucket=bucket.name, Key="k", Body=b"x")
     monkeypatch.delenv("SANDBOXRES_RUN_ID")
-    assert sweep(run_id=run_id, dry_run=True).found == 4
+    assert sweep(run_id=run_id, dry_run=True).found == 5
     report = sweep(run_id=run_id, dry_run=False)
-    assert report.ok and report.deleted == 4, report.as_dict()
+    assert report.ok and report.deleted == 5, report.as_dict()
 
 
 def _record_everything(embedded: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -383,12 +404,16 @@ def _record_everything(embedded: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         sandboxres.ephemeral_bucket("policy_plain") as plain_bucket,
         sandboxres.ephemeral_queue("policy", fifo=True, dead_letter=3) as fifo_queue,
         sandboxres.ephemeral_queue("policy_std", attributes={"VisibilityTimeout": "5"}) as queue,
+        sandboxres.ephemeral_topic("policy", DisplayName="Policy") as topic,
+        sandboxres.ephemeral_topic("policy_fifo", fifo=True, ContentBasedDeduplication="true") as fifo_topic,
     ):
         _use_table(table, pool.client("dynamodbstreams"))
         _use_bucket(bucket)
         plain_bucket.client.put_object(Bucket=plain_bucket.name, Key="k", Body=b"x")
         _use_queue(fifo_queue, fifo=True)
         _use_queue(queue, fifo=False)
+        _use_topic(topic, queue.arn)
+        fifo_topic.client.publish(TopicArn=fifo_topic.arn, Message="one", MessageGroupId="g")
     with sandboxres.ephemeral_all(
         sandboxres.ephemeral_table("policy_prov", billing_mode="PROVISIONED", capacity=(2, 2)),
         sandboxres.ephemeral_queue("policy_all"),
@@ -396,7 +421,7 @@ def _record_everything(embedded: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         pass
     _delete_by_name(embedded)
     asyncio.run(_async_lifecycles())
-    for kind in ("table", "bucket", "queue"):
+    for kind in KINDS:
         assert check_kind(kind).ok
     # `sandboxres doctor` itself: its reachability probes and one lifecycle per kind, each call recorded.
     _, findings = diagnose(list(CHECKS))
@@ -432,6 +457,9 @@ def _arns(service: str, params: dict[str, Any], kind: str, region: str, account:
     if service == "sqs":
         name = params.get("QueueName") or urlparse(params["QueueUrl"]).path.rsplit("/", 1)[-1]
         return [f"arn:aws:sqs:{region}:{account}:{name}"]
+    if service == "sns":
+        arn = params.get("TopicArn") or params.get("ResourceArn")
+        return [arn or f"arn:aws:sns:{region}:{account}:{params['Name']}"]
     raise AssertionError(f"no ARN rule for {service} {kind}")
 
 
@@ -439,6 +467,7 @@ _FOREIGN = (
     (re.compile(r"(:table/)[^/]+"), r"\1prod_users"),
     (re.compile(r"(:s3:::)[^/]+"), r"\1prod-bucket"),
     (re.compile(r"(:sqs:[^:]*:[^:]*:).+"), r"\1prod_queue"),
+    (re.compile(r"(:sns:[^:]*:[^:]*:).+"), r"\1prod_topic"),
 )
 
 
@@ -447,7 +476,7 @@ def foreign(arn: str) -> str:
     for pattern, replacement in _FOREIGN:
         if pattern.search(arn):
             return pattern.sub(replacement, arn, count=1)
-    raise AssertionError(f"not a table, bucket or queue ARN: {arn}")
+    raise AssertionError(f"not a table, bucket, queue or topic ARN: {arn}")
 
 
 EXPECTED_OPERATIONS = {
@@ -477,6 +506,14 @@ EXPECTED_OPERATIONS = {
     ("dynamodb", "ListTagsOfResource"),
     ("s3", "GetBucketTagging"),
     ("sqs", "ListQueueTags"),
+    ("sns", "CreateTopic"),
+    ("sns", "GetTopicAttributes"),
+    ("sns", "ListSubscriptionsByTopic"),
+    ("sns", "Unsubscribe"),
+    ("sns", "DeleteTopic"),
+    ("sns", "ListTopics"),
+    ("sns", "ListTagsForResource"),
+    ("sns", "Publish"),
 }
 
 
@@ -506,12 +543,19 @@ def test_policy_allows_every_recorded_call_and_nothing_on_foreign_names(
     leaks = [(a, foreign(arn)) for a, arn in prefixed if allowed(policy, a, foreign(arn))]
     assert not leaks, f"the policy allows these on names without the prefix: {leaks[:10]}"
     unscoped = {action for action, arn in checked if arn == "*"}
-    assert unscoped == {"dynamodb:ListTables", "s3:ListAllMyBuckets", "sqs:ListQueues", "sts:GetCallerIdentity"}
+    assert unscoped == {
+        "dynamodb:ListTables",
+        "s3:ListAllMyBuckets",
+        "sqs:ListQueues",
+        "sns:ListTopics",
+        "sns:Unsubscribe",
+        "sts:GetCallerIdentity",
+    }
     star_statement = next(s for s in policy["Statement"] if s["Resource"] == "*")
     assert unscoped <= set(star_statement["Action"])
 
 
-@pytest.mark.parametrize("service", ["dynamodb", "s3", "sqs"])
+@pytest.mark.parametrize("service", ["dynamodb", "s3", "sqs", "sns"])
 def test_service_pages_show_the_generated_policy(service: str) -> None:
     """The policy printed in each sandbox set-up page is exactly what `sandboxres policy --service` prints."""
     page = (Path(__file__).resolve().parents[1] / "docs" / "services" / f"{service}.md").read_text()

@@ -28,7 +28,7 @@ def test_policy_is_the_recorded_one(case: dict[str, Any]) -> None:
 
 
 def test_each_kind_brings_its_operations_and_statements() -> None:
-    assert POLICY_SERVICES == ("dynamodb", "s3", "sqs")
+    assert POLICY_SERVICES == ("dynamodb", "s3", "sqs", "sns")
     for kind in KINDS.values():
         assert kind.operations and all(isinstance(key, tuple) and len(key) == 2 for key in kind.operations)
         sids = {sid for _arn_kind, sid in kind.policy.statements}
@@ -44,9 +44,10 @@ def test_resource_patterns_default_to_each_kinds_prefix() -> None:
     assert patterns["table"] == "arn:aws:dynamodb:*:*:table/test_*"
     assert patterns["object"] == "arn:aws:s3:::test-*/*"
     assert patterns["queue"] == "arn:aws:sqs:*:*:test_*"
+    assert patterns["topic"] == "arn:aws:sns:*:*:test_*"  # type: ignore[index]
     assert patterns["*"] == "*"
 
 
 def test_unknown_prefix_keyword_is_a_type_error() -> None:
-    with pytest.raises(TypeError, match="topic_prefix"):
-        build_policy(topic_prefix="test_")
+    with pytest.raises(TypeError, match="stream_prefix"):
+        build_policy(stream_prefix="test_")

@@ -1,4 +1,4 @@
-"""Factory functions that make pytest fixtures of throw-away tables, buckets and queues (sync and async).
+"""Factory functions that make pytest fixtures of throw-away tables, buckets, queues and topics (sync and async).
 
 Used by the plugin (:mod:`sandboxres.pytest_plugin`) for its built-in fixtures, and by test suites for fixtures of
 their own scopes, assigned to a name in a conftest::
@@ -30,7 +30,7 @@ from sandboxres._engine.validation import call_spec
 from sandboxres._kinds import KINDS
 
 Scope = Literal["session", "package", "module", "class", "function"]
-Kind = str  # a name of sandboxres._kinds.KINDS: "table", "bucket", "queue"
+Kind = str  # a name of sandboxres._kinds.KINDS: "table", "bucket", "queue", "topic"
 Factory = Callable[..., Any]
 """What a factory fixture returns: ``factory(label, **options) -> handle`` (options of ``ephemeral_*``)."""
 AsyncFactory = Callable[..., Awaitable[Any]]
@@ -154,6 +154,11 @@ def queue_factory(*, scope: Scope = "function", name: str | None = None) -> Any:
     return _factory("queue", scope, name)
 
 
+def topic_factory(*, scope: Scope = "function", name: str | None = None) -> Any:
+    """A fixture returning ``make(label, **ephemeral_topic options) -> TopicHandle``."""
+    return _factory("topic", scope, name)
+
+
 def async_table_factory(*, scope: Scope = "function", loop_scope: Scope | None = None, name: str | None = None) -> Any:
     """An async fixture returning ``await make(label, **options) -> TableHandle`` (aioboto3 clients).
 
@@ -173,6 +178,11 @@ def async_queue_factory(*, scope: Scope = "function", loop_scope: Scope | None =
     return _async_factory("queue", scope, loop_scope, name)
 
 
+def async_topic_factory(*, scope: Scope = "function", loop_scope: Scope | None = None, name: str | None = None) -> Any:
+    """An async fixture returning ``await make(label, **options) -> TopicHandle``."""
+    return _async_factory("topic", scope, loop_scope, name)
+
+
 def table_fixture(label: str = "table", *, scope: Scope = "function", name: str | None = None, **options: Any) -> Any:
     """A fixture that is one table: ``users = table_fixture("users", scope="module", range_key="sk")``."""
     return _single("table", label, scope, name, options)
@@ -186,6 +196,11 @@ def bucket_fixture(label: str = "bucket", *, scope: Scope = "function", name: st
 def queue_fixture(label: str = "queue", *, scope: Scope = "function", name: str | None = None, **options: Any) -> Any:
     """A fixture that is one queue."""
     return _single("queue", label, scope, name, options)
+
+
+def topic_fixture(label: str = "topic", *, scope: Scope = "function", name: str | None = None, **options: Any) -> Any:
+    """A fixture that is one topic."""
+    return _single("topic", label, scope, name, options)
 
 
 def async_table_fixture(
@@ -222,3 +237,15 @@ def async_queue_fixture(
 ) -> Any:
     """An async fixture that is one queue."""
     return _async_single("queue", label, scope, loop_scope, name, options)
+
+
+def async_topic_fixture(
+    label: str = "topic",
+    *,
+    scope: Scope = "function",
+    loop_scope: Scope | None = None,
+    name: str | None = None,
+    **options: Any,
+) -> Any:
+    """An async fixture that is one topic (aioboto3 clients)."""
+    return _async_single("topic", label, scope, loop_scope, name, options)

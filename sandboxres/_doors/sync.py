@@ -13,12 +13,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sandboxres._doors.lifecycle import ResourceLifecycle, front_door, report_many
-from sandboxres._engine.errors import CleanupError
+from sandboxres._engine.errors import CleanupError, ConfigurationError
 from sandboxres._engine.steps import Plan
 from sandboxres._kinds import Facts, Spec
 from sandboxres._kinds.bucket import BucketHandle, bucket_spec
 from sandboxres._kinds.queue import QueueHandle, queue_spec
 from sandboxres._kinds.table import TableHandle, table_spec
+from sandboxres._kinds.topic import TopicHandle, topic_spec
 from sandboxres._runtime.clients import active_target, client_pool
 from sandboxres._runtime.drivers import SyncDriver
 from sandboxres._runtime.table_slots import TABLE_SLOTS
@@ -34,10 +35,12 @@ if TYPE_CHECKING:
     SyncTableHandle = TableHandle[DynamoDBClient, Table]
     SyncBucketHandle = BucketHandle[S3Client, Bucket]
     SyncQueueHandle = QueueHandle[SQSClient]
+    SyncTopicHandle = TopicHandle[Any]  # no SNS stubs among the typing dependencies
 else:
     SyncTableHandle = TableHandle
     SyncBucketHandle = BucketHandle
     SyncQueueHandle = QueueHandle
+    SyncTopicHandle = TopicHandle
 
 H = TypeVar("H")
 T = TypeVar("T")
@@ -48,6 +51,16 @@ def guard_target(target: Any) -> None:
     from sandboxres._safety.guards import check_target
 
     check_target(target)
+
+
+def check_served(target: Any, lifecycle: ResourceLifecycle) -> None:
+    """Refuse, before anything is registered or sent, a resource whose services the target has no endpoint for
+    (an external emulator without SNS asked for a topic): ConfigurationError naming the kind and the variables."""
+    for service in lifecycle.resource_kind.services(lifecycle.spec):
+        try:
+            target.endpoint(service)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"cannot create a {lifecycle.kind}: {exc}") from None
 
 
 class Ephemeral(Generic[H]):
@@ -74,6 +87,7 @@ class Ephemeral(Generic[H]):
         """Create the resource, wait until it is usable, and return its handle."""
         target = active_target()
         guard_target(target)
+        check_served(target, self.lifecycle)
         pool = client_pool(target)
         self._driver = SyncDriver(pool, refused_is_final=target.kind != "aws")
         plan = self.lifecycle.begin(target)
@@ -92,6 +106,7 @@ class Ephemeral(Generic[H]):
         earlier run): live, deleted on every way out like a created one, with its handle."""
         target = active_target()
         guard_target(target)
+        check_served(target, self.lifecycle)
         self._clients = client_pool(target)
         self._driver = SyncDriver(self._clients, refused_is_final=target.kind != "aws")
         self.lifecycle.adopted(target, facts)
@@ -151,6 +166,9 @@ ephemeral_bucket = front_door(
 )
 ephemeral_queue = front_door(
     queue_spec, Ephemeral[SyncQueueHandle], "ephemeral_queue", "sandboxres", "Ephemeral[QueueHandle]"
+)
+ephemeral_topic = front_door(
+    topic_spec, Ephemeral[SyncTopicHandle], "ephemeral_topic", "sandboxres", "Ephemeral[TopicHandle]"
 )
 
 

@@ -11,8 +11,9 @@ from sandboxres._kinds.base import AnyKind, Facts, Listed, ResourceKind, Spec
 from sandboxres._kinds.bucket import BUCKET
 from sandboxres._kinds.queue import QUEUE
 from sandboxres._kinds.table import TABLE
+from sandboxres._kinds.topic import TOPIC
 
-KINDS: dict[str, AnyKind] = {kind.name: kind for kind in (TABLE, BUCKET, QUEUE)}
+KINDS: dict[str, AnyKind] = {kind.name: kind for kind in (TABLE, BUCKET, QUEUE, TOPIC)}
 KIND_NAMES: tuple[str, ...] = tuple(KINDS)
 
 

@@ -3,7 +3,7 @@
 While :func:`redirect` is active the process environment carries what boto3, aioboto3 and most helper modules read:
 
 - on the embedded emulator: ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_<SERVICE>`` for DynamoDB, DynamoDB Streams,
-  S3, SQS and STS, the conventional ``DYNAMODB_ENDPOINT`` / ``S3_ENDPOINT`` / ``SQS_ENDPOINT``, the region
+  S3, SQS, SNS and STS, the conventional ``DYNAMODB_ENDPOINT`` / ``S3_ENDPOINT`` / ``SQS_ENDPOINT``, the region
   (``AWS_REGION`` and ``AWS_DEFAULT_REGION``) and the emulator's dummy credentials;
 - on an external emulator: the same variables for each service the target has an endpoint for (``AWS_ENDPOINT_URL``
   itself is left as the user set it), dummy credentials unless the environment gives keys for the emulator;
@@ -40,6 +40,7 @@ _SERVICE_VARIABLES: tuple[tuple[str, str], ...] = (
     ("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "dynamodbstreams"),
     ("AWS_ENDPOINT_URL_S3", "s3"),
     ("AWS_ENDPOINT_URL_SQS", "sqs"),
+    ("AWS_ENDPOINT_URL_SNS", "sns"),
     ("AWS_ENDPOINT_URL_STS", "sts"),
     ("DYNAMODB_ENDPOINT", "dynamodb"),
     ("S3_ENDPOINT", "s3"),

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sandboxres._engine.errors import ConfigurationError
 
-Service = Literal["dynamodb", "dynamodbstreams", "s3", "sqs", "sts"]
-SERVICES: tuple[Service, ...] = ("dynamodb", "dynamodbstreams", "s3", "sqs", "sts")
+Service = Literal["dynamodb", "dynamodbstreams", "s3", "sqs", "sns", "sts"]
+SERVICES: tuple[Service, ...] = ("dynamodb", "dynamodbstreams", "s3", "sqs", "sns", "sts")
 
 # Endpoint variables per service, most specific first. The seed names (DYNAMODB_ENDPOINT...) come after boto3's.
 _ENDPOINT_VARS: dict[Service, tuple[str, ...]] = {
@@ -29,6 +29,7 @@ _ENDPOINT_VARS: dict[Service, tuple[str, ...]] = {
     "dynamodbstreams": ("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "AWS_ENDPOINT_URL_DYNAMODB", "DYNAMODB_ENDPOINT"),
     "s3": ("AWS_ENDPOINT_URL_S3", "S3_ENDPOINT"),
     "sqs": ("AWS_ENDPOINT_URL_SQS", "SQS_ENDPOINT"),
+    "sns": ("AWS_ENDPOINT_URL_SNS",),
     "sts": ("AWS_ENDPOINT_URL_STS",),
 }
 ENDPOINT_VARIABLES: tuple[str, ...] = tuple(

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Literal
 from sandboxres._engine.errors import ConfigurationError
 from sandboxres._engine.redaction import redact, redact_url
 from sandboxres._engine.settings import timeout_from_env
+from sandboxres._kinds import KINDS
 from sandboxres._runtime.settings import (
     ENDPOINT_VARIABLES,
     SERVICES,
@@ -254,7 +255,7 @@ def resolve_target(environ: Mapping[str, str] | None = None, *, sdk_region: str 
     if (kind == "emulator" or upstream_kind == "emulator") and not set_endpoint_vars:
         raise ConfigurationError(
             "SANDBOXRES_TARGET=emulator needs an endpoint: set AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_DYNAMODB, "
-            "AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS)"
+            "AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_SNS)"
         )
     upstream: dict[str, str | None] = {}
     if kind == "embedded":
@@ -308,7 +309,7 @@ def resolve_target(environ: Mapping[str, str] | None = None, *, sdk_region: str 
     sources["keep"] = "SANDBOXRES_KEEP" if environ.get("SANDBOXRES_KEEP", "").strip() else "default"
     check_sdk_settings(environ)
     table_concurrency_from_env(environ)
-    for timed in ("table", "bucket", "queue"):
+    for timed in KINDS:  # each kind's SANDBOXRES_<KIND>_TIMEOUT
         timeout_from_env(timed, 1.0, environ)
     if kind == "aws":
         check_profile(environ)

@@ -14,6 +14,7 @@ from sandboxres._doors import sync
 from sandboxres._doors.cli.failures import Failure, failure_of
 from sandboxres._doors.lifecycle import State
 from sandboxres._doors.sync import Ephemeral
+from sandboxres._engine.errors import ConfigurationError
 from sandboxres._engine.redaction import redact_url
 from sandboxres._kinds import KINDS, services
 from sandboxres._runtime.clients import active_target
@@ -86,6 +87,18 @@ CHECKS: dict[str, tuple[Callable[[], Ephemeral[Any]], Callable[[Any], None]]] = 
 }
 
 
+def unserved(target: Target, kinds: list[str] | None = None) -> dict[str, str]:
+    """The kinds (of ``kinds``, default all) whose service the target has no endpoint for, and why: an external
+    emulator without SNS serves no topic. Checked without a call."""
+    missing: dict[str, str] = {}
+    for name in kinds if kinds is not None else list(KINDS):
+        try:
+            target.endpoint(KINDS[name].service)
+        except ConfigurationError as exc:
+            missing[name] = str(exc)
+    return missing
+
+
 def check_kind(kind: str) -> KindResult:
     """Create, verify with a real write and read, and delete one resource of ``kind``."""
     make, verify = CHECKS[kind]
@@ -137,7 +150,10 @@ def _verdict(results: list[KindResult], embedded: bool) -> str:
 
 def run(args: argparse.Namespace) -> int:
     target = active_target()
-    kinds = args.kinds or list(CHECKS)
+    # Without kinds named, those the target does not serve are skipped with the reason; a named one is checked
+    # (and fails with that reason).
+    skipped = {} if args.kinds else unserved(target)
+    kinds = args.kinds or [kind for kind in CHECKS if kind not in skipped]
     results = [check_kind(kind) for kind in kinds]
     ok = all(r.ok for r in results)
     if args.json:
@@ -147,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
                     "target": target.describe(),
                     "results": [r.as_dict() for r in results],
                     "verdict": "ok" if ok else "failed",
+                    **({"skipped": skipped} if skipped else {}),
                     **({"replay": target.simulation.replay()} if target.simulation is not None else {}),
                 },
                 indent=2,
@@ -163,6 +180,8 @@ def run(args: argparse.Namespace) -> int:
         outcome = "ok" if r.ok else f"FAILED {r.error}"
         deleted = "kept" if r.kept else _ms(r.delete_s)
         print(f"{r.kind:<7} {r.name:<42} {_ms(r.ready_s):>13} {_ms(r.verify_s):>9} {deleted:>9}  {outcome}")
+    for kind, reason in skipped.items():
+        print(f"{kind:<7} skipped: {reason}")
     print("verdict:  " + _verdict(results, target.in_process))
     if not ok and target.simulation is not None:
         print(f"replay:   {target.simulation.replay()} sandboxres check")
@@ -198,11 +217,12 @@ class _Kinds(argparse.Action):
 def register(verbs: Any) -> None:
     parser = verbs.add_parser(
         "check",
-        help="create, use and delete one table, bucket and queue on the target in force",
+        help=f"create, use and delete one resource of each kind ({', '.join(KINDS)}) on the target in force",
         description="Create, verify with a real write and read, and delete one resource of each kind on the "
-        "target chosen by the environment; print timings and a verdict. "
+        "target chosen by the environment (kinds whose service it has no endpoint for are skipped unless named); "
+        "print timings and a verdict. "
         "Exit codes: 0 all passed, 1 a resource failed, 2 the environment is inconsistent.",
     )
-    parser.add_argument("kinds", nargs="*", action=_Kinds, metavar="KIND", help="table, bucket, queue")
+    parser.add_argument("kinds", nargs="*", action=_Kinds, metavar="KIND", help=", ".join(KINDS))
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)

@@ -27,7 +27,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from sandboxres._doors.cli.check import CHECKS, check_kind, simulation_line
+from sandboxres._doors.cli.check import CHECKS, check_kind, simulation_line, unserved
 from sandboxres._doors.cli.env import redact
 from sandboxres._doors.cli.failures import Cause, Failure, failure_of, hint_for, one_line
 from sandboxres._doors.sync import guard_target
@@ -125,8 +125,11 @@ def check_lifecycle(target: Target, kind: str) -> Finding:
 _NO_TARGET = Target(kind="emulator", endpoints={}, region=None, run_id="")
 
 
-def diagnose(kinds: list[str], *, lifecycle: bool = True, timeout: float = 5.0) -> tuple[Target | None, list[Finding]]:
-    """Run every check; the target is None when the environment does not resolve."""
+def diagnose(
+    kinds: list[str], *, lifecycle: bool = True, timeout: float = 5.0, named: bool = True
+) -> tuple[Target | None, list[Finding]]:
+    """Run every check; the target is None when the environment does not resolve. ``named=False`` (no kind named
+    on the command line): the kinds whose service the target has no endpoint for are skipped, with the reason."""
     try:
         target = active_target()
     except ConfigurationError as exc:
@@ -147,8 +150,13 @@ def diagnose(kinds: list[str], *, lifecycle: bool = True, timeout: float = 5.0) 
         else:
             blocked = "the guards refused real AWS"
             findings.append(Finding("identity", "skipped", detail=blocked))
+    skipped = {} if named else unserved(target, kinds)
     reachable: set[str] = set()
     for service in dict.fromkeys(SERVICE_OF_KIND[k] for k in kinds):
+        reason = next((why for k, why in skipped.items() if SERVICE_OF_KIND[k] == service), "")
+        if reason:
+            findings.append(Finding(f"reachability {service}", "skipped", detail=reason))
+            continue
         if blocked:
             findings.append(Finding(f"reachability {service}", "skipped", detail=blocked))
             continue
@@ -162,6 +170,8 @@ def diagnose(kinds: list[str], *, lifecycle: bool = True, timeout: float = 5.0) 
             findings.append(Finding(name, "skipped", detail="--no-lifecycle"))
         elif blocked:
             findings.append(Finding(name, "skipped", detail=blocked))
+        elif kind in skipped:
+            findings.append(Finding(name, "skipped", detail=skipped[kind]))
         elif SERVICE_OF_KIND[kind] not in reachable:
             findings.append(Finding(name, "skipped", detail=f"{SERVICE_OF_KIND[kind]} is not reachable"))
         else:
@@ -186,7 +196,7 @@ def _render(target: Target | None, findings: list[Finding]) -> str:
 def run(args: argparse.Namespace) -> int:
     check_duration("--timeout", args.timeout, error=ConfigurationError)
     kinds = args.kinds or list(CHECKS)
-    target, findings = diagnose(kinds, lifecycle=not args.no_lifecycle, timeout=args.timeout)
+    target, findings = diagnose(kinds, lifecycle=not args.no_lifecycle, timeout=args.timeout, named=bool(args.kinds))
     failed = [f for f in findings if f.status == "failed"]
     if args.json:
         data = {
@@ -211,7 +221,7 @@ def register(verbs: Any) -> None:
         "kind succeeds. Every failure comes with what to do. Exit codes: 0 all passed, 1 a check failed, "
         "2 the environment is inconsistent.",
     )
-    parser.add_argument("kinds", nargs="*", choices=[*CHECKS, []], metavar="KIND", help="table, bucket, queue")
+    parser.add_argument("kinds", nargs="*", choices=[*CHECKS, []], metavar="KIND", help=", ".join(KINDS))
     parser.add_argument("--no-lifecycle", action="store_true", help="check reachability only: create nothing")
     parser.add_argument("--timeout", type=float, default=5.0, help="connect and read timeout per probe (s)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
