@@ -8,7 +8,7 @@ What is left is seen with plain boto3 clients on the emulator itself (behind the
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -16,7 +16,6 @@ import pytest
 
 from sandboxres import AWSCallError, SpecError
 from sandboxres._kinds.bucket import notifications
-from sandboxres._simulator import FaultProxy
 from tests.support.resource_policy import Delivery, allows
 from tests.support.runner import Runner
 from tests.support.tiers import TIERS, Tier, enter_tier
@@ -25,8 +24,8 @@ CREATED = "s3:ObjectCreated:*"
 
 
 @pytest.fixture(params=TIERS)
-def tier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Tier:
-    return enter_tier(request.param, monkeypatch, lambda: str(request.getfixturevalue("emulator")))
+def tier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, run: Runner) -> Tier:
+    return enter_tier(request.param, monkeypatch, lambda: str(request.getfixturevalue("emulator")), run)
 
 
 def receive(run: Runner, queue: Any, enough: Callable[[list[dict[str, Any]]], bool]) -> list[dict[str, Any]]:
@@ -204,55 +203,11 @@ def test_an_overlapping_entry_is_refused_before_any_change(tier: Tier, run: Runn
         assert len(configuration(tier, bucket.name)["QueueConfigurations"]) == 2
 
 
-# -- bad input: refused before any call ------------------------------------------------------------------------
-
-
-BAD: dict[str, dict[str, Any]] = {
-    "events as one string": {"events": CREATED},
-    "no events": {"events": []},
-    "unknown event": {"events": ["s3:ObjectCreated:Upload"]},
-    "the test event": {"events": ["s3:TestEvent"]},
-    "empty prefix": {"prefix": ""},
-    "suffix not a string": {"suffix": 5},
-    "too long a prefix": {"prefix": "p" * 1025},
-    "negative timeout": {"timeout": -1},
-}
-
-
-@pytest.fixture
-def through_proxy(proxy: FaultProxy, emulator: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
-    for variable, value in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "AWS_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(variable, value)
-    proxy.clear()
-    yield proxy
-    proxy.clear()
-
-
-@pytest.mark.parametrize("case", list(BAD))
-def test_bad_input_makes_no_call(through_proxy: FaultProxy, run: Runner, case: str) -> None:
-    with run.lifecycle("bucket", "bad") as bucket, run.lifecycle("queue", "bad") as queue:
-        through_proxy.clear_records()
-        with pytest.raises(SpecError):
-            run.call(bucket.notify(queue, **BAD[case]))
-        assert through_proxy.requests == []
-
-
-@pytest.mark.parametrize("target", ["the bucket itself", "a FIFO queue", "a queue name"])
-def test_a_target_that_is_no_queue_or_topic_makes_no_call(through_proxy: FaultProxy, run: Runner, target: str) -> None:
-    with run.lifecycle("bucket", "bad") as bucket, run.lifecycle("queue", "bad", fifo=True) as fifo:
-        chosen = {"the bucket itself": bucket, "a FIFO queue": fifo, "a queue name": fifo.name}[target]
-        through_proxy.clear_records()
-        with pytest.raises(SpecError, match=r"FIFO|queue or a topic"):
-            run.call(bucket.notify(chosen))
-        assert through_proxy.requests == []
-
-
 # -- the simulated tier refuses what AWS refuses -----------------------------------------------------------------
 
 
 def test_on_simulated_the_entry_without_our_statement_is_refused(monkeypatch: pytest.MonkeyPatch, run: Runner) -> None:
-    tier = enter_tier("simulated", monkeypatch, lambda: "")
+    tier = enter_tier("simulated", monkeypatch, lambda: "", run)
     with run.lifecycle("bucket", "refused") as bucket, run.lifecycle("queue", "refused") as queue:
         entry = {"QueueArn": queue.arn, "Events": [CREATED]}
         with pytest.raises(Exception, match="Unable to validate"):  # the naive call, as AWS answers it

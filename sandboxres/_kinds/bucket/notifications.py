@@ -261,7 +261,7 @@ def wired_destinations(configuration: Mapping[str, Any]) -> tuple[list[str], lis
     return list(queues), list(topics)
 
 
-def test_events_in(messages: Sequence[Mapping[str, Any]], bucket: str) -> list[Mapping[str, Any]]:
+def find_test_events(messages: Sequence[Mapping[str, Any]], bucket: str) -> list[Mapping[str, Any]]:
     """The messages that are this bucket's ``s3:TestEvent``: as S3 sends it to a queue, or wrapped in an SNS
     envelope (a topic's subscription without raw delivery)."""
     found = []
@@ -408,7 +408,7 @@ def _long_poll(timeout: float) -> int:
 def _judge(bucket: str) -> Any:
     def judge(response: Any) -> list[Mapping[str, Any]]:
         messages = response.get("Messages") or []
-        found = test_events_in(messages, bucket)
+        found = find_test_events(messages, bucket)
         if not found:
             raise NotReady(f"no s3:TestEvent of bucket {bucket} yet ({len(messages)} other message(s) received)")
         return found
