@@ -10,8 +10,9 @@ from typing import Any
 import botocore.session
 import pytest
 
-from sandboxres._engine.errors import ReadinessTimeoutError, ResourceError, SpecError
+from sandboxres._engine.errors import AWSCallError, ReadinessTimeoutError, ResourceError, SpecError
 from sandboxres._engine.wiring import HandleContext, Wirings
+from sandboxres._kinds.bucket import notifications
 from sandboxres._kinds.bucket.handle import BucketHandle
 from sandboxres._kinds.bucket.notifications import (
     S3_EVENTS,
@@ -233,3 +234,24 @@ def test_undoing_a_notification_of_a_bucket_already_gone_still_revokes_the_state
         call("s3", "get_bucket_notification_configuration", {"Bucket": BUCKET}, Fail(gone, retry=False)),
         call("sqs", "get_queue_attributes", None, {}),
     ).run(denotify(checked, "sandboxres-1", "Ours"))
+
+
+UNABLE = client_error("InvalidArgument", "Unable to validate the following destination configurations")
+
+
+def test_a_put_s3_cannot_validate_is_polled_while_notifying_and_final_while_undoing() -> None:
+    checked = request()
+    put = ("s3", "put_bucket_notification_configuration", {"Bucket": BUCKET})
+    plan = notifications._put_configuration(checked, {}, patient=True)
+    Script(poll(*put, Fail(UNABLE, retry=True), {}, timeout=10.0)).run(plan)
+    with pytest.raises(AWSCallError, match=r"Unable to validate .* for 10\.0 s"):
+        Script(poll(*put, Fail(UNABLE, retry=True), times_out=True)).run(
+            notifications._put_configuration(checked, {}, patient=True)
+        )
+    with pytest.raises(AWSCallError, match="our entry stays until the bucket is deleted"):
+        Script(poll(*put, Fail(UNABLE, retry=False))).run(notifications._put_configuration(checked, {}, patient=False))
+    ambiguous = client_error("InvalidArgument", "Configuration is ambiguously defined")
+    with pytest.raises(AWSCallError, match="ambiguously defined"):
+        Script(poll(*put, Fail(ambiguous, retry=False))).run(
+            notifications._put_configuration(checked, {}, patient=True)
+        )

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -303,14 +303,25 @@ def _read_configuration(request: NotificationRequest) -> Plan[dict[str, Any]]:
     return configuration_of(response)
 
 
-def _not_validated(exc: BaseException) -> BaseException:
-    """A refused PUT: "Unable to validate" is polled again (a policy just written), anything else is final."""
-    if UNABLE_TO_VALIDATE.lower() in error_message(exc).lower():
-        return NotReady("S3 cannot validate the destination yet")
-    return exc
+def _refused(bucket: str, patient: bool) -> Callable[[BaseException], BaseException]:
+    """What a refused PUT means: "Unable to validate" is polled again when ``patient`` (a destination's policy
+    just written takes a moment to apply on AWS); anything else is final."""
+
+    def meaning(exc: BaseException) -> BaseException:
+        message = error_message(exc)
+        if patient and UNABLE_TO_VALIDATE.lower() in message.lower():
+            return NotReady("S3 cannot validate the destination yet")
+        if UNABLE_TO_VALIDATE.lower() in message.lower():
+            message += (
+                " (a destination left in the configuration, not ours, is gone or its policy no longer lets S3 "
+                "send: our entry stays until the bucket is deleted)"
+            )
+        return AWSCallError(f"bucket {bucket}", "PutBucketNotificationConfiguration", error_code(exc), message)
+
+    return meaning
 
 
-def _put_configuration(request: NotificationRequest, configuration: Mapping[str, Any]) -> Plan[None]:
+def _put_configuration(request: NotificationRequest, configuration: Mapping[str, Any], *, patient: bool) -> Plan[None]:
     params = {"Bucket": request.bucket, "NotificationConfiguration": dict(configuration)}
     try:
         yield Poll(
@@ -318,7 +329,7 @@ def _put_configuration(request: NotificationRequest, configuration: Mapping[str,
             lambda response: None,
             f"the notification configuration of bucket {request.bucket}",
             request.timeout,
-            {"InvalidArgument": _not_validated},
+            {"InvalidArgument": _refused(request.bucket, patient)},
         )
     except ReadinessTimeoutError as exc:
         raise AWSCallError(
@@ -362,7 +373,7 @@ def _notify(request: NotificationRequest, entry_id: str, sid: str) -> Plan[str]:
     yield from _grant(request, sid)
     for _ in range(3):  # a concurrent notify on the same bucket may replace ours: merge again
         merged = with_entry(configuration, request, entry_id)
-        yield from _put_configuration(request, merged)
+        yield from _put_configuration(request, merged, patient=True)
         configuration = yield from _read_configuration(request)
         if any(entry.get("Id") == entry_id for _section, entry in entries(configuration)):
             break
@@ -385,7 +396,7 @@ def denotify(request: NotificationRequest, entry_id: str, sid: str) -> Plan[None
         configuration = yield from _read_configuration(request)
         rest = without_entry(configuration, entry_id)
         if rest is not None:
-            yield from _put_configuration(request, rest)
+            yield from _put_configuration(request, rest, patient=False)
             yield from consume_test_events(request, rest, required=False)
     except ClientError as exc:
         if error_code(exc) != "NoSuchBucket":
