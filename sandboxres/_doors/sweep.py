@@ -1,11 +1,12 @@
 """The sweeper: find and delete resources a crashed or killed run left behind.
 
-``sweep()`` lists the tables, buckets and queues of the target in force (every page), keeps the names with the
-library's prefix, reads their tags and keeps those that carry the library's tags (``sandboxres:managed=true``,
-a run id, a creation time), filters them by age (creation-time tag) and/or run id, and -- only with
-``dry_run=False`` -- deletes each through :func:`sandboxres._safety.ownership.delete_owned`, which checks prefix and
-tags once more and then runs the same delete plans as the context managers (versioned buckets are emptied of
-every version; a dead-letter queue is itself a tagged ``test_`` queue). A resource lacking either the prefix
+``sweep()`` lists the resources of every kind (tables, buckets, queues, topics) of the target in force (every
+page), keeps the names with the library's prefix, reads their tags and keeps those that carry the library's tags
+(``sandboxres:managed=true``, a run id, a creation time), filters them by age (creation-time tag) and/or run id,
+and -- only with ``dry_run=False`` -- deletes each through :func:`sandboxres._safety.ownership.delete_owned`,
+which checks prefix and tags once more and then runs the same delete plans as the context managers (versioned
+buckets are emptied of every version; a dead-letter queue is itself a tagged ``test_`` queue; a topic's
+subscriptions go before it). A resource lacking either the prefix
 or the tags is never deleted. On ``aws`` the safety guards run first.
 
 Warm pools (``Pool(warm=True)``): when the target holds the warm pools' lease table, a resource it records as
@@ -29,6 +30,7 @@ never touched.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import threading
 import time
@@ -127,7 +129,8 @@ def sweep(
     """Find (and with ``dry_run=False`` delete) the library's leftover resources on the target in force.
 
     ``older_than``: only resources whose ``sandboxres:created-at`` tag is at least that old (``"2h"``,
-    ``"0s"``, seconds or a timedelta); ``run_id``: only that run's; ``kinds``: some of table, bucket, queue.
+    ``"0s"``, seconds or a timedelta); ``run_id``: only that run's; ``kinds``: some of table, bucket,
+    queue, topic (default: every kind whose service the target has an endpoint for).
     ``progress`` receives a :class:`SweepProgress` per listed, inspected and deleted resource. Bad arguments
     raise SpecError before any API call; on ``aws`` a refused guard raises GuardError.
     ``include_untagged``: also buckets of the library's exact name format that carry no tags at all and are
@@ -151,6 +154,8 @@ def sweep(
     hold_seconds = lease_seconds()
     target = active_target()
     guard_target(target)
+    if kinds is None:  # every kind the target serves: an external emulator without SNS has no topics to sweep
+        chosen = [kind for kind in chosen if _serves(target, kind)]
     _check_reachable(target, chosen)
     driver = SyncDriver(client_pool(target))
     report = SweepReport(target.kind, dry_run, age_limit, run_id, chosen)
@@ -330,7 +335,19 @@ def _delete_warm(driver: SyncDriver, record: LeaseRecord, run_id: str, hold_seco
     return existed
 
 
+log = logging.getLogger("sandboxres")
 CONNECT_SECONDS = 3.0
+
+
+def _serves(target: Target, kind: Kind) -> bool:
+    """Whether the target has an endpoint for the service of ``kind`` (real AWS and the embedded emulator have
+    every one; an external emulator those its endpoint variables set)."""
+    try:
+        target.endpoint(KINDS[kind].service)
+    except ConfigurationError:
+        log.info("sweep: no %s on the %s target, %ss are not swept", KINDS[kind].service, target.kind, kind)
+        return False
+    return True
 
 
 def _check_reachable(target: Target, kinds: Sequence[Kind]) -> None:

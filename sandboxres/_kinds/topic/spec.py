@@ -47,6 +47,7 @@ _FEEDBACK_ROLES = tuple(
 _FEEDBACK_RATES = tuple(f"{protocol}SuccessFeedbackSampleRate" for protocol in FEEDBACK_PROTOCOLS)
 _ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/\S+$")
 _TOPIC_RESERVED = ("FifoTopic",)
+_PARAMETERS = ("fifo", "timeout", "keep")  # topic_spec's own, besides the attributes
 KNOWN_ATTRIBUTES = (
     "DisplayName",
     "KmsMasterKeyId",
@@ -114,13 +115,8 @@ def _check_topic_attribute(key: str, value: str, fifo: bool) -> None:
     elif key in _FEEDBACK_ROLES:
         if not _ROLE_ARN_RE.match(value):
             raise SpecError(f"the topic attribute {key} must be an IAM role ARN, got {value!r}")
-    elif key in _FEEDBACK_RATES:
-        if not re.fullmatch(r"[0-9]+", value) or not 0 <= int(value) <= 100:
-            raise SpecError(f"the topic attribute {key} must be a whole percentage from 0 to 100, got {value!r}")
-    else:
-        close = difflib.get_close_matches(key, KNOWN_ATTRIBUTES, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(sorted(KNOWN_ATTRIBUTES))}"
-        raise SpecError(f"{key!r} is not a topic attribute SNS accepts at creation{hint}")
+    elif key in _FEEDBACK_RATES and (not re.fullmatch(r"[0-9]+", value) or not 0 <= int(value) <= 100):
+        raise SpecError(f"the topic attribute {key} must be a whole percentage from 0 to 100, got {value!r}")
 
 
 def topic_spec(
@@ -148,12 +144,16 @@ def topic_spec(
     TOPIC_NAMES.make(label, suffix=".fifo" if fifo is True else "")
     if not isinstance(fifo, bool):
         raise SpecError(f"fifo must be True or False, got {fifo!r}")
-    for key, value in attributes.items():
-        if not isinstance(value, str):
-            raise SpecError(f"topic attributes are strings, got {key}={value!r}")
     clash = set(_TOPIC_RESERVED) & set(attributes)
     if clash:
         raise SpecError(f"attributes may not set {', '.join(sorted(clash))}: use fifo=True")
+    for key, value in attributes.items():
+        if key not in KNOWN_ATTRIBUTES:  # a misspelt parameter lands here too: suggest both
+            close = difflib.get_close_matches(key, [*KNOWN_ATTRIBUTES, *_PARAMETERS], n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; known: {', '.join(sorted(KNOWN_ATTRIBUTES))}"
+            raise SpecError(f"{key!r} is not a topic attribute SNS accepts at creation{hint}")
+        if not isinstance(value, str):
+            raise SpecError(f"topic attributes are strings, got {key}={value!r}")
     for key, value in attributes.items():
         _check_topic_attribute(key, value, fifo)
     return TopicSpec(
