@@ -36,8 +36,15 @@ from botocore.exceptions import ClientError
 from sandboxres._engine.classify import error_code, error_message
 from sandboxres._engine.deadlines import helper_timeout
 from sandboxres._engine.errors import AWSCallError, ReadinessTimeoutError, SpecError
-from sandboxres._engine.steps import Call, NotReady, Plan, Poll, RetryPolicy
-from sandboxres._kinds.queue.access_policy import account_of, grant_send, new_sid, revoke_send, send_statement
+from sandboxres._engine.steps import Call, NotReady, Plan, Poll
+from sandboxres._kinds.queue.access_policy import (
+    account_of,
+    call_policy,
+    grant_send,
+    new_sid,
+    revoke_send,
+    send_statement,
+)
 from sandboxres._kinds.queue.handle import QueueHandle
 from sandboxres._kinds.topic.access_policy import grant_publish, publish_statement, revoke_publish
 from sandboxres._kinds.topic.handle import TopicHandle
@@ -299,7 +306,7 @@ def notify(
 
 def _read_configuration(request: NotificationRequest) -> Plan[dict[str, Any]]:
     params = {"Bucket": request.bucket}
-    response = yield Call("s3", "get_bucket_notification_configuration", params, RetryPolicy(request.timeout))
+    response = yield Call("s3", "get_bucket_notification_configuration", params, call_policy(request.timeout))
     return configuration_of(response)
 
 
@@ -325,7 +332,7 @@ def _put_configuration(request: NotificationRequest, configuration: Mapping[str,
     params = {"Bucket": request.bucket, "NotificationConfiguration": dict(configuration)}
     try:
         yield Poll(
-            Call("s3", "put_bucket_notification_configuration", params, RetryPolicy(request.timeout)),
+            Call("s3", "put_bucket_notification_configuration", params, call_policy(request.timeout)),
             lambda response: None,
             f"the notification configuration of bucket {request.bucket}",
             request.timeout,
@@ -430,7 +437,7 @@ def _judge(bucket: str) -> Any:
 def consume_test_event(queue_url: str, queue_name: str, bucket: str, timeout: float) -> Plan[int]:
     """Receive (long polling, visibility timeout 0: other messages stay where they are) until the bucket's
     ``s3:TestEvent`` comes, then delete it; how many were deleted. ReadinessTimeoutError when none came."""
-    policy = RetryPolicy(deadline=timeout)
+    policy = call_policy(timeout)
     receive = {
         "QueueUrl": queue_url,
         "MaxNumberOfMessages": 10,
@@ -468,7 +475,7 @@ def _queue_url(queue_arn: str, timeout: float) -> Plan[str | None]:
     if account:
         lookup["QueueOwnerAWSAccountId"] = account
     try:
-        response = yield Call("sqs", "get_queue_url", lookup, RetryPolicy(deadline=timeout))
+        response = yield Call("sqs", "get_queue_url", lookup, call_policy(timeout))
     except ClientError as exc:
         if error_code(exc) == "QueueDoesNotExist":
             return None

@@ -25,6 +25,15 @@ from sandboxres._engine.steps import Call, Plan, RetryPolicy
 POLICY_VERSION = "2012-10-17"
 SID_PREFIX = "Sandboxres"
 EDIT_ROUNDS = 3  # read-change-write rounds before a policy edited concurrently is given up
+TRANSIENT_FLOOR = 30.0  # a wiring's calls retry throttling, 5xx, lost connections this long at least
+
+
+def call_policy(timeout: float) -> RetryPolicy:
+    """The retries of a wiring's calls: transient failures for the helper's deadline, and never less than
+    :data:`TRANSIENT_FLOOR` (a helper's deadline bounds the wait for what AWS does eventually, not the retries
+    of a throttled call)."""
+    return RetryPolicy(deadline=max(timeout, TRANSIENT_FLOOR))
+
 
 Statement = dict[str, Any]
 
@@ -132,7 +141,7 @@ def _queue_policy(response: Any) -> str | None:
 
 
 def _queue_edit(queue_url: str, timeout: float) -> tuple[Call, Callable[[str | None], Call]]:
-    policy = RetryPolicy(deadline=timeout)
+    policy = call_policy(timeout)
     read = Call("sqs", "get_queue_attributes", {"QueueUrl": queue_url, "AttributeNames": ["Policy"]}, policy)
 
     def write(text: str | None) -> Call:  # an empty Policy removes the attribute

@@ -14,10 +14,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sandboxres._engine.classify import error_code
-from sandboxres._engine.steps import Call, Plan, RetryPolicy
+from sandboxres._engine.steps import Call, Plan
 from sandboxres._kinds.queue.access_policy import (
     POLICY_VERSION,
     Statement,
+    call_policy,
     edit_policy,
     has_statement,
     service_statement,
@@ -46,7 +47,7 @@ def _topic_policy(response: Any) -> str | None:
 
 
 def _topic_edit(topic_arn: str, timeout: float) -> tuple[Call, Callable[[str | None], Call]]:
-    policy = RetryPolicy(deadline=timeout)
+    policy = call_policy(timeout)
     read = Call("sns", "get_topic_attributes", {"TopicArn": topic_arn}, policy)
 
     def write(text: str | None) -> Call:

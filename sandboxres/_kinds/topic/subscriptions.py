@@ -33,10 +33,11 @@ from botocore.exceptions import ClientError
 from sandboxres._engine.classify import error_code
 from sandboxres._engine.deadlines import helper_timeout
 from sandboxres._engine.errors import ReadinessTimeoutError, SpecError
-from sandboxres._engine.steps import Call, NotReady, Outcome, Plan, Poll, RetryPolicy
+from sandboxres._engine.steps import Call, NotReady, Outcome, Plan, Poll
 from sandboxres._engine.wiring import HandleContext, Wiring
 from sandboxres._kinds.queue.access_policy import (
     account_of,
+    call_policy,
     grant_send,
     new_sid,
     revoke_send,
@@ -177,7 +178,7 @@ def _subscribe(request: SubscriptionRequest, topic: TopicHandle[Any], queue: Que
 
 
 def _make(request: SubscriptionRequest, state: _Subscribed) -> Plan[str]:
-    policy = RetryPolicy(deadline=request.timeout)
+    policy = call_policy(request.timeout)
     statement = send_statement(state.sid, SNS_PRINCIPAL, request.queue_arn, request.topic_arn)
     yield from grant_send(request.queue_url, statement, request.timeout, f"queue {request.queue_name}")
     attributes = {"RawMessageDelivery": "true" if request.raw else "false"}
@@ -215,7 +216,7 @@ def unsubscribe(request: SubscriptionRequest, state: _Subscribed) -> Plan[None]:
     pending: Exception | None = None
     if state.arn is not None:
         try:
-            yield Call("sns", "unsubscribe", {"SubscriptionArn": state.arn}, RetryPolicy(deadline=request.timeout))
+            yield Call("sns", "unsubscribe", {"SubscriptionArn": state.arn}, call_policy(request.timeout))
         except ClientError as exc:
             if error_code(exc) not in TOPIC_GONE:
                 pending = exc
@@ -250,7 +251,7 @@ def _is_ours(policy: str | None, topic_arn: str) -> bool:
 def subscribed_queues(topic_arn: str, timeout: float) -> Plan[list[SubscribedQueue]]:
     """The queues subscribed to the topic through ``subscribe`` (our statement in their policy), confirmed and
     without a filter policy: those every message published to the topic reaches."""
-    policy = RetryPolicy(deadline=timeout)
+    policy = call_policy(timeout)
     found: list[SubscribedQueue] = []
     params: dict[str, Any] = {"TopicArn": topic_arn}
     while True:
