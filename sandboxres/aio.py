@@ -90,11 +90,9 @@ class AsyncEphemeral(Generic[H]):
         try:
             # The lifecycle calls go through clients with botocore's retries off (the library retries them);
             # the handle gets a client with botocore's standard retries for the user's own calls.
-            lifecycle_clients = {
-                service: await stack.enter_async_context(shared_aio(target, service, lifecycle=True))
-                for service in lifecycle.resource_kind.services(lifecycle.spec)
-            }
-            self._driver = AsyncDriver(lifecycle_clients, refused_is_final=target.kind != "aws")
+            # Each service's client opened on first use: the deletion also undoes the handle's wirings (a
+            # subscription, a notification), which call the services of the other resources involved.
+            self._driver = AsyncDriver(AioClients(target, stack), refused_is_final=target.kind != "aws")
             async with self._slot():
                 facts = await self._driver.run(plan)
             lifecycle.created(facts)
@@ -106,8 +104,7 @@ class AsyncEphemeral(Generic[H]):
                 resource_object = await getattr(resource, factory)(lifecycle.name)
         except BaseException as exc:
             lifecycle.create_failed(exc, await shielded(self._delete_now(), propagating=True))
-        helpers = AsyncDriver(AioClients(target, stack), refused_is_final=target.kind != "aws")
-        self.handle = lifecycle.handle(client, lambda: resource_object, helpers.run, is_async=True)
+        self.handle = lifecycle.handle(client, lambda: resource_object, self._driver.run, is_async=True)
         return self.handle
 
     async def _delete_now(self) -> CleanupError | None:

@@ -4,8 +4,8 @@ IAM action names are not always the operation's: ``HeadBucket`` and ``ListObject
 ``ListObjectVersions`` ``s3:ListBucketVersions``, ``DeleteObjects`` ``s3:DeleteObject`` (and
 ``s3:DeleteObjectVersion`` for versions) on each object, ``CreateBucket`` with tags ``s3:TagResource``,
 ``GetBucketCors`` ``s3:GetBucketCORS``, ``GetBucketLifecycleConfiguration`` ``s3:GetLifecycleConfiguration``,
-``GetBucketNotificationConfiguration`` ``s3:GetBucketNotification``, ``GetBucketEncryption``
-``s3:GetEncryptionConfiguration``, ``GetPublicAccessBlock`` ``s3:GetBucketPublicAccessBlock``,
+``GetBucketNotificationConfiguration`` ``s3:GetBucketNotification`` (``Put...``: ``s3:PutBucketNotification``),
+``GetBucketEncryption`` ``s3:GetEncryptionConfiguration``, ``GetPublicAccessBlock`` ``s3:GetBucketPublicAccessBlock``,
 ``GetObjectLockConfiguration`` ``s3:GetBucketObjectLockConfiguration``, ``GetBucketAccelerateConfiguration``
 ``s3:GetAccelerateConfiguration``.
 Buckets are scoped as ``<prefix>*``, their objects ``<prefix>*/*``; ``ListBuckets`` cannot be scoped.
@@ -40,6 +40,8 @@ BUCKET_OPERATIONS: Operations = {
     ("s3", "GetObjectLockConfiguration"): _p(("s3:GetBucketObjectLockConfiguration", "bucket")),
     ("s3", "GetBucketRequestPayment"): _p(("s3:GetBucketRequestPayment", "bucket")),
     ("s3", "GetBucketAccelerateConfiguration"): _p(("s3:GetAccelerateConfiguration", "bucket")),
+    # Event notifications (bucket.notify): the configuration is read, merged with ours, written back.
+    ("s3", "PutBucketNotificationConfiguration"): _p(("s3:PutBucketNotification", "bucket")),
     ("s3", "ListObjects"): _p(("s3:ListBucket", "bucket")),
     ("s3", "ListObjectsV2"): _p(("s3:ListBucket", "bucket")),
     ("s3", "ListObjectVersions"): _p(("s3:ListBucketVersions", "bucket")),
