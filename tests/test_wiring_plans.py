@@ -14,17 +14,16 @@ from sandboxres._engine.errors import AWSCallError, ReadinessTimeoutError, Resou
 from sandboxres._engine.wiring import HandleContext, Wirings
 from sandboxres._kinds.bucket import notifications
 from sandboxres._kinds.bucket.handle import BucketHandle
-from sandboxres._kinds.bucket.notifications import (
+from sandboxres._kinds.bucket.notification_config import (
     S3_EVENTS,
     check_events,
-    consume_test_event,
-    denotify,
-    find_test_events,
     notification_request,
     overlapping,
     with_entry,
     without_entry,
 )
+from sandboxres._kinds.bucket.notifications import denotify
+from sandboxres._kinds.bucket.test_events import consume_test_event, find_test_events
 from sandboxres._kinds.queue.access_policy import (
     grant_send,
     revoke_send,

@@ -22,6 +22,7 @@ __all__ = ["TIERS", "Tier", "enter_tier"]
 
 TIERS = ("moto", "simulated")
 
+
 @dataclass(frozen=True)
 class Tier:
     """Where a test runs: ``name`` (``moto`` or ``simulated``), the emulator's URL behind it, and on the simulated
