@@ -61,3 +61,21 @@ def test_bad_input_is_refused_before_any_call(proxied: FaultProxy, run: Runner, 
         assert proxied.requests == []
         assert run.call(bucket.upload({})) == []
         assert proxied.requests == []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# on the simulated target (every behaviour on: a new bucket invisible for a moment, throttling...)
+
+
+def test_on_simulated_an_upload_right_after_the_bucket_is_handed_out_lands_whole(
+    tmp_path: Path, run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SANDBOXRES_TARGET", "simulated")
+    monkeypatch.setenv("SANDBOXRES_SIMULATE_SEED", "11")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x.txt").write_text("x")
+    with run.lifecycle("bucket", f"simulated-{run.mode}") as bucket:
+        assert run.call(bucket.upload({f"m/{n}": str(n) for n in range(12)})) == sorted(f"m/{n}" for n in range(12))
+        assert run.call(bucket.upload(tmp_path)) == ["d/x.txt"]
+        listed = run.call(bucket.client.list_objects_v2(Bucket=bucket.name))["Contents"]
+        assert len(listed) == 13
