@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,9 +48,8 @@ EXAMPLES = {
 }
 
 
-@pytest.fixture
-def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    """A pytester with the three naive examples, whose runs see no target or simulator settings from outside."""
+def isolate(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, profile: dict[str, Any]) -> None:
+    """Inner runs see no target or simulator settings from outside: the seed fixed, ``profile`` in force."""
     for name in (
         *ENDPOINT_VARIABLES,
         "SANDBOXRES_TARGET",
@@ -61,9 +61,15 @@ def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
     for name in ("", "_SPEED", "_OFF", "_ONLY"):
         monkeypatch.delenv(f"SANDBOXRES_SIMULATE{name}", raising=False)
     monkeypatch.setenv("SANDBOXRES_SIMULATE_SEED", SEED)
-    profile = pytester.path / "profile.json"
-    profile.write_text(json.dumps(PROFILE))
-    monkeypatch.setenv("SANDBOXRES_SIMULATE_PROFILE", str(profile))
+    path = pytester.path / "profile.json"
+    path.write_text(json.dumps(profile))
+    monkeypatch.setenv("SANDBOXRES_SIMULATE_PROFILE", str(path))
+
+
+@pytest.fixture
+def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A pytester with the three naive examples, whose runs see no target or simulator settings from outside."""
+    isolate(pytester, monkeypatch, PROFILE)
     pytester.makeini("[pytest]\nfilterwarnings = ignore::DeprecationWarning\n")
     for module in ("conftest.py", *EXAMPLES):
         (pytester.path / module).write_text((NAIVE / module).read_text())
@@ -129,20 +135,7 @@ BOTH_TIERS_PROFILE = {**PROFILE, "stream_delay": {"seconds": 60}}
 @pytest.fixture(params=BOTH_TIERS)
 def example(request: pytest.FixtureRequest, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> str:
     """A pytester holding one example (its package and its tests), whose runs see no outside target settings."""
-    for variable in (
-        *ENDPOINT_VARIABLES,
-        "SANDBOXRES_TARGET",
-        "SANDBOXRES_RUN_ID",
-        "SANDBOXRES_ENV_FILE",
-        "PYTEST_ADDOPTS",
-    ):
-        monkeypatch.delenv(variable, raising=False)
-    for suffix in ("", "_SPEED", "_OFF", "_ONLY"):
-        monkeypatch.delenv(f"SANDBOXRES_SIMULATE{suffix}", raising=False)
-    monkeypatch.setenv("SANDBOXRES_SIMULATE_SEED", SEED)
-    profile = pytester.path / "profile.json"
-    profile.write_text(json.dumps(BOTH_TIERS_PROFILE))
-    monkeypatch.setenv("SANDBOXRES_SIMULATE_PROFILE", str(profile))
+    isolate(pytester, monkeypatch, BOTH_TIERS_PROFILE)
     name: str = request.param
     source = ROOT / "examples" / name
     for path in source.rglob("*.py"):

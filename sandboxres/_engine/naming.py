@@ -18,6 +18,22 @@ from sandboxres._engine.errors import SpecError
 UNIQUE_HEX_DIGITS = 16
 
 
+def fifo_name_problem(what: str, limit: int) -> Callable[[str], str | None]:
+    """The name check of SQS queues and SNS topics (``what``): 1 to ``limit`` characters of A-Z a-z 0-9 _ -, and a
+    FIFO one ends in ``.fifo``, counted in the limit."""
+    allowed = re.compile(rf"^[A-Za-z0-9_-]{{1,{limit}}}$")
+
+    def problem(name: str) -> str | None:
+        base = name[: -len(".fifo")] if name.endswith(".fifo") else name
+        if len(name) > limit or not allowed.match(base):
+            return (
+                f"must be 1-{limit} characters of A-Z a-z 0-9 _ - (a FIFO {what} ends in .fifo, counted in the {limit})"
+            )
+        return None
+
+    return problem
+
+
 @dataclass(frozen=True)
 class NameRules:
     """How the names of one kind are made and checked."""

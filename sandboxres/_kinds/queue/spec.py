@@ -10,21 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandboxres._engine.errors import SpecError
-from sandboxres._engine.naming import NameRules
+from sandboxres._engine.naming import NameRules, fifo_name_problem
 from sandboxres._engine.validation import check_keep, check_timeout
 from sandboxres._kinds.base import Spec
 
 QUEUE_PREFIX = "test_"
 DEFAULT_TIMEOUT = 120.0
-_QUEUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-
-
-def queue_name_problem(name: str) -> str | None:
-    """Why ``name`` is not a valid SQS queue name, or None when it is."""
-    base = name[: -len(".fifo")] if name.endswith(".fifo") else name
-    if len(name) > 80 or not _QUEUE_RE.match(base):
-        return "must be 1-80 characters of A-Z a-z 0-9 _ - (a FIFO queue ends in .fifo, counted in the 80)"
-    return None
+queue_name_problem = fifo_name_problem("queue", 80)  # why a name is not a valid SQS queue name, or None
 
 
 QUEUE_NAMES = NameRules("queue", QUEUE_PREFIX, "_", 80, queue_name_problem)

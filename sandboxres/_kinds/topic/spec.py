@@ -10,21 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandboxres._engine.errors import SpecError
-from sandboxres._engine.naming import NameRules
+from sandboxres._engine.naming import NameRules, fifo_name_problem
 from sandboxres._engine.validation import check_keep, check_timeout
 from sandboxres._kinds.base import Spec
 
 TOPIC_PREFIX = "test_"
 DEFAULT_TIMEOUT = 60.0
-_TOPIC_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-
-
-def topic_name_problem(name: str) -> str | None:
-    """Why ``name`` is not a valid SNS topic name, or None when it is."""
-    base = name[: -len(".fifo")] if name.endswith(".fifo") else name
-    if len(name) > 256 or not _TOPIC_RE.match(base):
-        return "must be 1-256 characters of A-Z a-z 0-9 _ - (a FIFO topic ends in .fifo, counted in the 256)"
-    return None
+topic_name_problem = fifo_name_problem("topic", 256)  # why a name is not a valid SNS topic name, or None
 
 
 TOPIC_NAMES = NameRules("topic", TOPIC_PREFIX, "_", 256, topic_name_problem)
