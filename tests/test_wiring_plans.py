@@ -171,7 +171,7 @@ def test_a_grant_lost_to_a_concurrent_writer_is_made_again_then_given_up() -> No
         call(*read, _policy_of("Theirs", "Ours")),
     )
     script.run(grant_send(QUEUE_URL, statement, 5.0, "queue test_q"))
-    written = json.loads(script.steps[3].params["Attributes"]["Policy"])  # type: ignore[union-attr]
+    written = json.loads(script.steps[3].request()["Attributes"]["Policy"])  # type: ignore[union-attr]
     assert [s["Sid"] for s in written["Statement"]] == ["Theirs", "Ours"]
     endless = Script(
         *[step for _ in range(3) for step in (call(*read, {}), call("sqs", "set_queue_attributes", None))],

@@ -6,13 +6,13 @@ those entries, and only those, are sent again with backoff until none is left or
 that failed for good (the sender's fault) ends the step at once with :class:`~sandboxres.AWSCallError`.
 
 Both are :class:`~sandboxres._engine.steps.Poll` steps, so both drivers run them unchanged: the request of each
-probe is read from a :class:`LiveParams` mapping at the moment it is sent, and the judge of each answer keeps
-what it learned (the entries still to send) for the next one.
+probe is built when it is sent (a :class:`~sandboxres._engine.steps.Call` whose ``params`` is a function), and
+the judge of each answer keeps what it learned (the entries still to send) for the next one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, KeysView, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -39,33 +39,6 @@ def check_count(name: str, value: object, *, optional: bool = False) -> int | No
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SpecError(f"{name} must be a whole number of at least 1, not {value!r}")
     return value
-
-
-class LiveParams(Mapping[str, Any]):
-    """A request's parameters computed when the request is sent (``build()``), not when the step is made.
-
-    ``client.op(**params)`` reads the keys, then each value: the keys build the request, the values are read from
-    that same build."""
-
-    def __init__(self, build: Callable[[], Mapping[str, Any]]) -> None:
-        self._build = build
-        self._built: Mapping[str, Any] | None = None
-
-    def keys(self) -> KeysView[str]:
-        self._built = self._build()
-        return self._built.keys()
-
-    def __getitem__(self, key: str) -> Any:
-        return (self._built if self._built is not None else self._build())[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.keys())
-
-    def __len__(self) -> int:
-        return len(self._build())
-
-    def __repr__(self) -> str:
-        return f"LiveParams({dict(self._build())!r})"
 
 
 @dataclass(frozen=True)
@@ -130,7 +103,7 @@ def send_batch(
     if not entries:
         return []
     batch = Batch(service, operation, params, read, resource, timeout, pending=list(entries))
-    call = Call(service, operation, LiveParams(lambda: batch.params(batch.pending)), RetryPolicy(timeout))
+    call = Call(service, operation, lambda: batch.params(batch.pending), RetryPolicy(timeout))
     try:
         results: list[Any] = yield BackoffPoll(call, batch.judge, resource, timeout)
     except ClientError as exc:

@@ -87,12 +87,19 @@ def poll_wait() -> Any:
 
 @dataclass(frozen=True)
 class Call:
-    """Perform ``client.<operation>(**params)`` on ``service``, retrying as ``policy`` says."""
+    """Perform ``client.<operation>(**params)`` on ``service``, retrying as ``policy`` says.
+
+    ``params`` may be a function building them: it is called for each request sent (a retry or a poll's next probe
+    sends what it returns then: the entries of a batch still unprocessed, the next shard iterator)."""
 
     service: str
     operation: str
-    params: Mapping[str, Any]
+    params: Mapping[str, Any] | Callable[[], Mapping[str, Any]]
     policy: RetryPolicy = RetryPolicy()
+
+    def request(self) -> Mapping[str, Any]:
+        """The parameters of the request about to be sent."""
+        return self.params() if callable(self.params) else self.params
 
     def retrying(self) -> dict[str, Any]:
         """tenacity arguments for this call; the last error is re-raised unchanged once the deadline passes."""

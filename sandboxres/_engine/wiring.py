@@ -10,12 +10,14 @@ several undoings are collected: each is tried, then they are raised together.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sandboxres._engine.errors import CleanupError
 from sandboxres._engine.steps import Plan
+
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -66,6 +68,29 @@ class Wirings:
         if errors:
             names = ", ".join(sorted({w.what for w in items if w.done}))
             raise CleanupError(f"the wiring ({names})", errors)
+
+
+def wired(
+    what: str, undo: Callable[[], Plan[None]], contexts: Iterable[HandleContext | None], setup: Plan[T]
+) -> Plan[T]:
+    """Run ``setup`` as one wiring: registered (``what``, ``undo``) with the contexts of every resource it involves
+    before any change, undone at once when ``setup`` fails (then its error is raised; an undoing that fails too is
+    registered again, for the resources' end)."""
+    involved = [context for context in contexts if context is not None]
+    wiring = Wiring(what, undo)
+    for context in involved:
+        context.wirings.add(wiring)
+    try:
+        return (yield from setup)
+    except Exception:  # not BaseException: an interrupted plan is closed, and its resources' end undoes it
+        if wiring.claim():
+            try:
+                yield from undo()
+            except Exception:
+                again = Wiring(what, undo)
+                for context in involved:
+                    context.wirings.add(again)
+        raise
 
 
 def then(first: Plan[None], plan: Plan[Any]) -> Plan[Any]:

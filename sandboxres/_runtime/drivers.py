@@ -146,7 +146,7 @@ class SyncDriver(_PlanRunner):
             return None, exc
 
     def _invoke(self, call: Call) -> Any:
-        return getattr(self.clients[call.service], call.operation)(**call.params)
+        return getattr(self.clients[call.service], call.operation)(**call.request())
 
 
 class AsyncDriver(_PlanRunner):
@@ -203,4 +203,4 @@ class AsyncDriver(_PlanRunner):
     async def _invoke(self, call: Call) -> Any:
         opener = getattr(self.clients, "open", None)  # AioClients: opened on first use
         client = await opener(call.service) if opener is not None else self.clients[call.service]
-        return await getattr(client, call.operation)(**call.params)
+        return await getattr(client, call.operation)(**call.request())

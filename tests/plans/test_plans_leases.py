@@ -76,9 +76,10 @@ def run(plan: Plan[T], *expected: Expect) -> T:
             if done.params is None or done.step is None:
                 continue
             made = done.step.call if isinstance(done.step, Poll) else done.step
-            extra = sorted(set(made.params) - set(done.params))
+            params = made.request()
+            extra = sorted(set(params) - set(done.params))
             if extra:
-                raise ScriptError(f"{done}: unexpected parameters {extra} in {dict(made.params)}")
+                raise ScriptError(f"{done}: unexpected parameters {extra} in {dict(params)}")
 
 
 def lost(error: Any = RESET) -> Fail:

@@ -104,14 +104,15 @@ def check(step: Any, expect: Expect) -> None:
     if isinstance(step, Poll) != expect.is_poll:
         raise ScriptError(f"expected {expect}, the plan yielded a {type(step).__name__}: {step}")
     made = step.call if isinstance(step, Poll) else step
+    params = made.request()
     if (made.service, made.operation) != (expect.service, expect.operation):
-        raise ScriptError(f"expected {expect}, got {made.service}.{made.operation}({dict(made.params)})")
+        raise ScriptError(f"expected {expect}, got {made.service}.{made.operation}({dict(params)})")
     for key, value in (expect.params or {}).items():
         if value is ABSENT:
-            if key in made.params:
-                raise ScriptError(f"{expect}: {key} should be absent, got {made.params[key]!r}")
-        elif key not in made.params or made.params[key] != value:
-            raise ScriptError(f"{expect}: {key} should be {value!r}, got {made.params.get(key, '(absent)')!r}")
+            if key in params:
+                raise ScriptError(f"{expect}: {key} should be absent, got {params[key]!r}")
+        elif key not in params or params[key] != value:
+            raise ScriptError(f"{expect}: {key} should be {value!r}, got {params.get(key, '(absent)')!r}")
     if expect.deadline is not None:
         actual = step.timeout if isinstance(step, Poll) else step.policy.deadline
         if actual != expect.deadline:

@@ -34,6 +34,7 @@ from botocore.exceptions import ClientError
 from sandboxres._engine.classify import error_code, error_message
 from sandboxres._engine.errors import AWSCallError, ReadinessTimeoutError, SpecError
 from sandboxres._engine.steps import Call, NotReady, Plan, Poll
+from sandboxres._engine.wiring import wired
 from sandboxres._kinds.queue.access_policy import (
     account_of,
     call_policy,
@@ -43,7 +44,6 @@ from sandboxres._kinds.queue.access_policy import (
     send_statement,
 )
 from sandboxres._kinds.topic.access_policy import grant_publish, publish_statement, revoke_publish
-from sandboxres._kinds.topic.subscriptions import wired
 
 if TYPE_CHECKING:
     from sandboxres._kinds.bucket.handle import BucketHandle

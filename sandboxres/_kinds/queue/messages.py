@@ -28,7 +28,6 @@ from typing import Any
 from sandboxres._engine.errors import ReadinessTimeoutError, ReceiveTimeoutError, ResourceError, SpecError
 from sandboxres._engine.helpers import (
     EntryOutcome,
-    LiveParams,
     check_count,
     chunks,
     helper_deadline,
@@ -121,7 +120,7 @@ def _receiving(
 ) -> Plan[Receiving]:
     """Receive until ``count`` (by ``measure``) arrived, deleting after each receive those ``to_delete`` says."""
     state = Receiving(url, count, deadline, measure, visibility)
-    call = Call("sqs", "receive_message", LiveParams(state.params), RetryPolicy(deadline))
+    call = Call("sqs", "receive_message", state.params, RetryPolicy(deadline))
     while state.amount < count:
         try:
             new = yield Poll(call, state.judge, resource, max(0.0, state.left()))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandboxres._engine.errors import ReadinessTimeoutError, ReceiveTimeoutError, SpecError
-from sandboxres._engine.helpers import LiveParams, check_count, helper_deadline
+from sandboxres._engine.helpers import check_count, helper_deadline
 from sandboxres._engine.plans import label_of
 from sandboxres._engine.steps import Call, NotReady, Plan, Poll, RetryPolicy
 from sandboxres._engine.wiring import HandleContext
@@ -151,7 +151,7 @@ def read_stream(
     resource = label_of("table", table)
     state = StreamReading(count, deadline)
     policy = RetryPolicy(deadline)
-    read = Call("dynamodbstreams", "get_records", LiveParams(state.params), policy)
+    read = Call("dynamodbstreams", "get_records", state.params, policy)
     while True:
         for shard in state.learn((yield from _describe(stream_arn, policy))):
             params = {"StreamArn": stream_arn, "ShardId": shard.shard_id, "ShardIteratorType": "TRIM_HORIZON"}

@@ -24,7 +24,7 @@ there; read them with a deadline.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -34,7 +34,7 @@ from sandboxres._engine.classify import error_code
 from sandboxres._engine.deadlines import helper_timeout
 from sandboxres._engine.errors import ReadinessTimeoutError, SpecError
 from sandboxres._engine.steps import Call, NotReady, Outcome, Plan, Poll
-from sandboxres._engine.wiring import HandleContext, Wiring
+from sandboxres._engine.wiring import wired
 from sandboxres._kinds.queue.access_policy import (
     account_of,
     call_policy,
@@ -145,29 +145,6 @@ def subscribe(
     request = subscription_request(topic, queue, raw, filter_policy, timeout)
     assert isinstance(queue, QueueHandle)
     return _subscribe(request, topic, queue)
-
-
-def wired(
-    what: str, undo: Callable[[], Plan[None]], contexts: Iterable[HandleContext | None], setup: Plan[T]
-) -> Plan[T]:
-    """Run ``setup`` as one wiring: registered (``what``, ``undo``) with the contexts of every resource it involves
-    before any change, undone at once when ``setup`` fails (then its error is raised; an undoing that fails too is
-    registered again, for the resources' end)."""
-    involved = [context for context in contexts if context is not None]
-    wiring = Wiring(what, undo)
-    for context in involved:
-        context.wirings.add(wiring)
-    try:
-        return (yield from setup)
-    except Exception:  # not BaseException: an interrupted plan is closed, and its resources' end undoes it
-        if wiring.claim():
-            try:
-                yield from undo()
-            except Exception:
-                again = Wiring(what, undo)
-                for context in involved:
-                    context.wirings.add(again)
-        raise
 
 
 def _subscribe(request: SubscriptionRequest, topic: TopicHandle[Any], queue: QueueHandle[Any]) -> Plan[str]:
