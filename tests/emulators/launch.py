@@ -89,6 +89,8 @@ S3RVER_SECRET_ACCESS_KEY = "S3RVER"
 
 DEFAULT_STARTUP_TIMEOUT = 30.0
 NPM_INSTALL_TIMEOUT = 300.0
+# Written into node_modules once npm has installed the whole tree for the current package.json / lock file.
+INSTALL_STAMP = ".sandboxres-install-complete"
 
 # The line each emulator prints once it listens; group 1 is the URL or group "port" the port.
 _READY_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -112,19 +114,47 @@ class EmulatorUnavailable(EmulatorError):
 # node packages
 
 
-def _missing_node_packages() -> list[str]:
-    return [name for name in NODE_PACKAGES if not (NODE_MODULES / name / "package.json").is_file()]
+def _missing_node_packages(emulators_dir: Path = EMULATORS_DIR) -> list[str]:
+    modules = emulators_dir / "node_modules"
+    return [name for name in NODE_PACKAGES if not (modules / name / "package.json").is_file()]
+
+
+def _manifest_digest(emulators_dir: Path) -> str:
+    """What an install is for: the package manifest and its lock file."""
+    digest = hashlib.sha256()
+    for name in ("package.json", "package-lock.json"):
+        path = emulators_dir / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
+    return digest.hexdigest()
+
+
+def _install_stamp(emulators_dir: Path) -> Path:
+    return emulators_dir / "node_modules" / INSTALL_STAMP
+
+
+def _install_complete(emulators_dir: Path = EMULATORS_DIR) -> bool:
+    """True once an install of the current manifest has finished.
+
+    The top-level packages' ``package.json`` files appear while npm is still unpacking their dependencies, so their
+    presence alone does not say the tree is whole: a stamp, written after npm exits successfully, does.
+    """
+    stamp = _install_stamp(emulators_dir)
+    try:
+        recorded = stamp.read_text().strip()
+    except OSError:
+        return False
+    return recorded == _manifest_digest(emulators_dir) and not _missing_node_packages(emulators_dir)
 
 
 @contextlib.contextmanager
-def _install_lock() -> Iterator[None]:
-    """Serialise concurrent installs (parallel test workers) with a lock file outside the repository."""
+def _install_lock(emulators_dir: Path) -> Iterator[None]:
+    """Serialise concurrent installs (parallel test workers, parallel sessions) with a lock file outside the tree."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
-    digest = hashlib.sha256(str(EMULATORS_DIR).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(str(emulators_dir).encode()).hexdigest()[:16]
     lock_path = Path(tempfile.gettempdir()) / f"sandboxres-npm-install-{digest}.lock"
     with open(lock_path, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -134,48 +164,48 @@ def _install_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def ensure_node_packages() -> Path:
-    """Install dynalite, local-aws-sqs and s3rver into ``tests/emulators/node_modules`` if missing.
+def ensure_node_packages(emulators_dir: Path = EMULATORS_DIR) -> Path:
+    """Install dynalite, local-aws-sqs and s3rver into ``tests/emulators/node_modules`` unless already installed.
 
-    Returns the ``node`` executable. Raises :class:`EmulatorUnavailable` when node or npm is absent or the
-    install fails.
+    Returns the ``node`` executable once the whole tree is installed: a caller that arrives while another process
+    installs waits for it. Raises :class:`EmulatorUnavailable` when node or npm is absent or the install fails.
     """
     node = shutil.which("node")
     if node is None:
         raise EmulatorUnavailable("node is not on PATH: install Node.js >= 18 to run dynalite, local-aws-sqs, s3rver")
-    if not _missing_node_packages():
+    if _install_complete(emulators_dir):
         return Path(node)
-    npm = shutil.which("npm")
-    if npm is None:
-        raise EmulatorUnavailable(
-            f"npm packages {', '.join(_missing_node_packages())} are not installed in {NODE_MODULES} "
-            "and npm is not on PATH: install npm, then run `npm ci --prefix tests/emulators`"
-        )
-    with _install_lock():
-        missing = _missing_node_packages()
-        if missing:
-            command = [npm, "install", "--prefix", str(EMULATORS_DIR), "--no-audit", "--no-fund"]
-            try:
-                result = subprocess.run(
-                    command,
-                    cwd=EMULATORS_DIR,
-                    stdin=subprocess.DEVNULL,
-                    capture_output=True,
-                    text=True,
-                    timeout=NPM_INSTALL_TIMEOUT,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired as error:
-                raise EmulatorUnavailable(
-                    f"`{' '.join(command)}` timed out after {NPM_INSTALL_TIMEOUT:.0f} s"
-                ) from error
-            still_missing = _missing_node_packages()
-            if result.returncode != 0 or still_missing:
-                output = (result.stdout + result.stderr).strip()[-2000:]
-                raise EmulatorUnavailable(
-                    f"`{' '.join(command)}` failed (exit {result.returncode}); "
-                    f"missing: {', '.join(still_missing)}\n{output}"
-                )
+    with _install_lock(emulators_dir):
+        if _install_complete(emulators_dir):
+            return Path(node)
+        npm = shutil.which("npm")
+        if npm is None:
+            raise EmulatorUnavailable(
+                f"the npm packages in {emulators_dir / 'node_modules'} are missing or not known to be complete "
+                "and npm is not on PATH: install npm, then run `npm ci --prefix tests/emulators`"
+            )
+        _install_stamp(emulators_dir).unlink(missing_ok=True)
+        command = [npm, "install", "--prefix", str(emulators_dir), "--no-audit", "--no-fund"]
+        try:
+            result = subprocess.run(
+                command,
+                cwd=emulators_dir,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=NPM_INSTALL_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise EmulatorUnavailable(f"`{' '.join(command)}` timed out after {NPM_INSTALL_TIMEOUT:.0f} s") from error
+        still_missing = _missing_node_packages(emulators_dir)
+        if result.returncode != 0 or still_missing:
+            output = (result.stdout + result.stderr).strip()[-2000:]
+            raise EmulatorUnavailable(
+                f"`{' '.join(command)}` failed (exit {result.returncode}); "
+                f"missing: {', '.join(still_missing)}\n{output}"
+            )
+        _install_stamp(emulators_dir).write_text(_manifest_digest(emulators_dir) + "\n")
     return Path(node)
 
 
