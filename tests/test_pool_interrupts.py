@@ -136,10 +136,10 @@ def test_signal_while_the_pool_recycles(
             assert scan.started.wait(60), f"no recycling scan:\n{program.stderr}"
             assert set(held) <= Inventory(emulator).names()
             program.send(SIGNALS[signal_name])
-            if api == "sync":  # the recycling runs in the main thread: interrupted, the other held table goes at once
-                while program.process.poll() is None and set(held) <= Inventory(emulator).names():
-                    time.sleep(0.05)
-            scan.release.set()  # async: the recycling runs in the pool's threads, shielded, to its end
+            program.wait_for("INTERRUPTED")  # taken while the scan's reply is still held back
+            assert not scan.release.is_set() and set(held) <= Inventory(emulator).names()
+            # The recycling runs in the pool's threads, to its end: closing, the pool waits for it, then deletes all.
+            scan.release.set()
             outcome = program.finish()
     finally:
         scan.release.set()

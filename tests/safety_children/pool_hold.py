@@ -11,7 +11,8 @@ idle ones (the two other ``pt`` tables, once prepared) and, when a test holds th
 resources being created. ``--phase idle``: the block ends (its resources are recycled), every preparation
 finishes, then it prints ``READY <json names held before>`` and sleeps: only idle resources are left.
 ``--phase recycling``: it prints ``READY <json names held>`` inside the block, which then ends: the signal arrives
-while the pool recycles what was held (a test holds the reply to a recycling call back).
+while the pool recycles what was held (a test holds the reply to a recycling call back), and ``INTERRUPTED`` is
+printed as it is taken, before the pool closes.
 
 The target comes from the environment, as always. ``NOT INTERRUPTED`` on stdout: the sleep ended by itself.
 """
@@ -23,6 +24,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import sandboxres
@@ -59,6 +61,16 @@ def ready(handles: list[Any]) -> None:
     print("READY " + json.dumps([handle.name for handle in handles]), flush=True)
 
 
+@contextlib.contextmanager
+def saying_when_interrupted() -> Iterator[None]:
+    """``INTERRUPTED`` on stdout as the signal's exception leaves the block (the pool then closes)."""
+    try:
+        yield
+    except BaseException:
+        print("INTERRUPTED", flush=True)
+        raise
+
+
 def run_sync(phase: str) -> None:
     with sandboxres.Pool(limits=LIMITS) as pool:
         prepare(pool, SHAPES)
@@ -75,7 +87,8 @@ def run_sync(phase: str) -> None:
             if phase == "recycling":
                 ready(handles)
         if phase == "recycling":
-            time.sleep(SLEEP)
+            with saying_when_interrupted():
+                time.sleep(SLEEP)
             print("NOT INTERRUPTED", flush=True)
             return
         while created(pool) < PREPARED:  # the other ``pt`` tables may still be in preparation
@@ -101,7 +114,8 @@ async def run_async(phase: str) -> None:
             if phase == "recycling":
                 ready(handles)
         if phase == "recycling":
-            await asyncio.sleep(SLEEP)
+            with saying_when_interrupted():
+                await asyncio.sleep(SLEEP)
             print("NOT INTERRUPTED", flush=True)
             return
         while created(pool) < PREPARED:
