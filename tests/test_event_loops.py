@@ -32,13 +32,13 @@ _CHILD = textwrap.dedent(
         await resource.create()
         await resource.delete()
 
-    for _ in range(20):
+    for _ in range(5):
         asyncio.run(blocks())
 
     # Loops closed while a block is still open (never finalized: closed without shutdown_asyncgens): neither
     # they nor their clients stay alive once the next loop opens clients, and no later loop gets their clients.
     dead = []
-    for _ in range(10):
+    for _ in range(4):
         loop = asyncio.new_event_loop()
         resource = ephemeral_queue("left_open")
         loop.run_until_complete(resource.create())

@@ -619,6 +619,7 @@ def warm_target(upstream_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     reset(upstream_url)
 
 
+@pytest.mark.slow  # about ten seconds, not Python-version specific
 def test_policy_with_a_narrow_prefix_allows_what_warm_pools_do(
     warm_target: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

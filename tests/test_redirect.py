@@ -336,6 +336,7 @@ def test_a_bad_redirect_setting_is_a_usage_error(inner: pytest.Pytester, clean_e
     result.stderr.fnmatch_lines(["*SANDBOXRES_REDIRECT='maybe' is not true or false*"])
 
 
+@pytest.mark.slow  # about ten seconds, not Python-version specific
 def test_xdist_workers_each_redirect_to_their_own_emulator(inner: pytest.Pytester) -> None:
     inner.makepyfile(
         test_workers="""

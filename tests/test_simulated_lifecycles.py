@@ -191,6 +191,7 @@ def _replayed(seed: int) -> list[list[Any]]:
     return records
 
 
+@pytest.mark.slow  # about ten seconds, not Python-version specific
 def test_the_same_seed_gives_the_same_faults_and_another_seed_others() -> None:
     first, again, other = _replayed(SEED), _replayed(SEED), _replayed(SEED + 1)
     faults = [record for record in first if record[3] is not None]
@@ -238,6 +239,7 @@ def test_queue_{n}(sandboxres_queue):
 )
 
 
+@pytest.mark.slow  # about ten seconds, not Python-version specific
 def test_xdist_workers_each_run_their_own_simulator(inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SANDBOXRES_SIMULATE_SEED", str(SEED))
     inner.makepyfile(test_kinds=XDIST_SUITE)

@@ -99,6 +99,7 @@ def _xdist_run(inner: pytest.Pytester, name: str) -> tuple[list[str], list[dict[
     return [*_lines(result, "simulator: "), *_lines(result, "replay: ")], seen
 
 
+@pytest.mark.slow  # about ten seconds, not Python-version specific
 def test_xdist_workers_derive_their_seeds_from_the_runs_alike_each_time(
     inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -74,6 +74,7 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     return code, capsys.readouterr().out
 
 
+@pytest.mark.slow  # about ten seconds, not Python-version specific
 def test_status_drain_dry_run_and_drain(target: str, capsys: pytest.CaptureFixture[str]) -> None:
     table, queue, dead_letter = warm_run()
     run_id = sandboxres.describe_target().run_id
@@ -134,6 +135,7 @@ def test_status_without_a_lease_table(target: str, capsys: pytest.CaptureFixture
     assert code == 0 and json.loads(out)["lease_table"] is None
 
 
+@pytest.mark.slow  # about ten seconds, not Python-version specific
 def test_sweep_leaves_leased_resources_and_the_lease_table_and_ages_idle_ones_by_idle_time(target: str) -> None:
     table, queue, dead_letter = warm_run()
     inventory = Inventory(target)
