@@ -180,8 +180,11 @@ def ensure_node_packages(emulators_dir: Path = EMULATORS_DIR) -> Path:
             return Path(node)
         npm = shutil.which("npm")
         if npm is None:
+            missing = _missing_node_packages(emulators_dir)
+            if not missing:  # put there by other means (a copied tree): nothing here can be installing it
+                return Path(node)
             raise EmulatorUnavailable(
-                f"the npm packages in {emulators_dir / 'node_modules'} are missing or not known to be complete "
+                f"npm packages {', '.join(missing)} are not installed in {emulators_dir / 'node_modules'} "
                 "and npm is not on PATH: install npm, then run `npm ci --prefix tests/emulators`"
             )
         _install_stamp(emulators_dir).unlink(missing_ok=True)

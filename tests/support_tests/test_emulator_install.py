@@ -122,3 +122,17 @@ def test_a_failed_install_raises_and_leaves_no_stamp(project: Path) -> None:
     (project / "npm-fails").unlink()
     ensure_node_packages(project)
     assert dependency_installed(project)
+
+
+def test_without_npm_a_tree_put_there_by_other_means_is_used_and_an_absent_one_is_reported(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = project.parent / "bin"
+    (bin_dir / "npm").unlink()
+    monkeypatch.setenv("PATH", str(bin_dir))  # node (the fake) only: the machine's npm is out of reach
+    with pytest.raises(EmulatorUnavailable, match="npm is not on PATH"):
+        ensure_node_packages(project)
+    for name in NODE_PACKAGES:
+        (project / "node_modules" / name).mkdir(parents=True)
+        (project / "node_modules" / name / "package.json").write_text("{}")
+    assert ensure_node_packages(project).name == "node"
