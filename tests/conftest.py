@@ -41,7 +41,14 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:  # ``tests.support`` and ``tests.emulators`` however pytest is started
     sys.path.insert(0, _ROOT)
 
-from tests.support.inventory import DEFAULT_REGION, KINDS, REGIONS, Inventory, InventoryAt, raw_client  # noqa: E402
+from tests.support.inventory import (  # noqa: E402
+    DEFAULT_REGION,
+    LISTED_KINDS,
+    REGIONS,
+    Inventory,
+    InventoryAt,
+    raw_client,
+)
 from tests.support.moto_server import moto_process, reset  # noqa: E402
 from tests.support.pool_residues import PoolTarget  # noqa: E402
 from tests.support.runner import MODES, Runner, runner  # noqa: E402
@@ -132,7 +139,7 @@ def managed_tags() -> Callable[..., None]:
     return check_managed_tags
 
 
-def _assert_nothing_left(what: str, url: str, kinds: tuple[str, ...] = KINDS) -> None:
+def _assert_nothing_left(what: str, url: str, kinds: tuple[str, ...] = LISTED_KINDS) -> None:
     left = Inventory(url, regions=REGIONS).snapshot(kinds)
     if left:
         pytest.fail(f"resources left on {what} after the test session: {left}", pytrace=False)

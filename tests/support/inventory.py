@@ -3,8 +3,9 @@ of sandboxres and its client pool.
 
 * :func:`raw_client`: one plain boto3 client on a URL, with dummy credentials.
 * :class:`Inventory`: clients on one endpoint (or on the target in force) over one or more regions, and what they
-  see: one resource (``exists``, ``table_status``), the names of every table, bucket and queue (``tables()``,
-  ``names()``, ``prefixed_names()``, ``leftovers(prefix)``), and a ``snapshot()`` to compare before and after.
+  see: one resource (``exists``, ``table_status``), the names of every table, bucket, queue and topic
+  (``tables()``, ``names()``, ``prefixed_names()``, ``leftovers(prefix)``), and a ``snapshot()`` to compare before
+  and after. Topics are listed wherever SNS is served (an external emulator without an SNS endpoint has none).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "DEFAULT_REGION",
     "DUMMY",
     "KINDS",
+    "LISTED_KINDS",
     "OTHER_REGION",
     "REGIONS",
     "Inventory",
@@ -32,7 +34,8 @@ __all__ = [
 ]
 
 Kind = Literal["table", "bucket", "queue"]
-KINDS: tuple[Kind, ...] = ("table", "bucket", "queue")
+KINDS: tuple[Kind, ...] = ("table", "bucket", "queue")  # the kinds every target serves
+LISTED_KINDS = (*KINDS, "topic")  # what listings cover by default (topics where SNS is served)
 DEFAULT_REGION = "us-east-1"
 OTHER_REGION = "eu-central-1"
 REGIONS = (DEFAULT_REGION, OTHER_REGION)  # every region a test may create resources in
@@ -69,6 +72,8 @@ class Inventory:
         self.regions = tuple(regions or ((target.region if target else None) or DEFAULT_REGION,))
         self.region = self.regions[0]
         self._endpoints = dict(target.endpoints) if target else None
+        # An external emulator serves only the services it has an endpoint for; others serve every one.
+        self.serves_topics = target is None or not target.external or target.endpoints.get("sns") is not None
         self._endpoint = endpoint
         self._credentials: dict[str, Any] = {}
         if target is None or target.kind != "aws":
@@ -126,6 +131,9 @@ class Inventory:
             raise
         return True
 
+    def topic_exists(self, name: str) -> bool:
+        return name in self.topics(name)
+
     def queue_exists(self, name: str) -> bool:
         """Whether GetQueueUrl finds the queue (a deleted queue may stay listed for up to 60 s, as on AWS)."""
         try:
@@ -144,6 +152,8 @@ class Inventory:
             return self.bucket_exists(name)
         if kind == "queue":
             return self.queue_exists(name)
+        if kind == "topic":
+            return self.topic_exists(name)
         raise ValueError(f"unknown kind {kind!r}")
 
     # -- listings (every region of the inventory) ----------------------------------------------------
@@ -157,6 +167,12 @@ class Inventory:
         pages = self.client("sqs", region).get_paginator("list_queues").paginate(**params)
         return [_queue_name(url) for page in pages for url in page.get("QueueUrls", [])]
 
+    def _region_topics(self, region: str) -> list[str]:
+        if not self.serves_topics:
+            return []
+        pages = self.client("sns", region).get_paginator("list_topics").paginate()
+        return [topic["TopicArn"].rsplit(":", 1)[-1] for page in pages for topic in page.get("Topics", [])]
+
     def tables(self, prefix: str = "") -> frozenset[str]:
         return frozenset(n for region in self.regions for n in self._region_tables(region) if n.startswith(prefix))
 
@@ -169,16 +185,20 @@ class Inventory:
             n for region in self.regions for n in self._region_queues(region, prefix) if n.startswith(prefix)
         )
 
-    def names(self, kinds: Collection[str] = KINDS) -> frozenset[str]:
+    def topics(self, prefix: str = "") -> frozenset[str]:
+        return frozenset(n for region in self.regions for n in self._region_topics(region) if n.startswith(prefix))
+
+    def names(self, kinds: Collection[str] = LISTED_KINDS) -> frozenset[str]:
         """The names of every resource of ``kinds``, whatever their kind."""
-        listings = {"table": self.tables, "bucket": self.buckets, "queue": self.queues}
+        listings = {"table": self.tables, "bucket": self.buckets, "queue": self.queues, "topic": self.topics}
         return frozenset().union(*(listings[kind]() for kind in kinds))
 
     def prefixed_names(self) -> frozenset[str]:
-        """Names with the library's prefixes (case-sensitive): ``test_`` tables and queues, ``test-`` buckets."""
-        return self.tables("test_") | self.queues("test_") | self.buckets("test-")
+        """Names with the library's prefixes (case-sensitive): ``test_`` tables, queues and topics, ``test-``
+        buckets."""
+        return self.tables("test_") | self.queues("test_") | self.topics("test_") | self.buckets("test-")
 
-    def leftovers(self, prefix: str, kinds: Collection[str] = KINDS) -> list[str]:
+    def leftovers(self, prefix: str, kinds: Collection[str] = LISTED_KINDS) -> list[str]:
         """Every resource of ``kinds`` whose name starts with ``prefix`` (a table/queue prefix; buckets are looked
         up with ``_`` turned into ``-``), as ``"kind name"`` strings. A target may serve only some kinds."""
         found: list[str] = []
@@ -188,17 +208,22 @@ class Inventory:
             found += [f"bucket {n}" for n in sorted(self.buckets(prefix.replace("_", "-").lower()))]
         if "queue" in kinds:
             found += [f"queue {n}" for n in sorted(self.queues(prefix)) if self.queue_exists(n)]
+        if "topic" in kinds:
+            found += [f"topic {n}" for n in sorted(self.topics(prefix))]
         return found
 
-    def snapshot(self, kinds: Collection[str] = KINDS) -> frozenset[str]:
+    def snapshot(self, kinds: Collection[str] = LISTED_KINDS) -> frozenset[str]:
         """Every resource of ``kinds`` as ``"table <region>/<name>"``, ``"bucket <name>"``, ``"queue
-        <region>/<name>"``: two snapshots compare with ``==`` and ``-``; an empty one is false."""
+        <region>/<name>"``, ``"topic <region>/<name>"``: two snapshots compare with ``==`` and ``-``; an empty one
+        is false."""
         held: set[str] = set()
         for region in self.regions:
             if "table" in kinds:
                 held.update(f"table {region}/{name}" for name in self._region_tables(region))
             if "queue" in kinds:
                 held.update(f"queue {region}/{name}" for name in self._region_queues(region))
+            if "topic" in kinds:
+                held.update(f"topic {region}/{name}" for name in self._region_topics(region))
         if "bucket" in kinds:
             held.update(f"bucket {name}" for name in self.buckets())
         return frozenset(held)
