@@ -41,19 +41,21 @@ def test_exact_name_format() -> None:
 
 
 def test_untagged_buckets_only_on_opt_in_only_ours_only_old(emulator: str) -> None:
-    started = time.time()
-
-    def limit() -> float:
-        """An age limit that ``ours`` (made first) passes and ``young`` (made AGE + 1.1 s later) does not, however
-        long the sweeps take on a loaded machine (creation dates are truncated to whole seconds: a second off)."""
-        return time.time() - started - 1.0
-
     ours = BUCKET.new_name("killed")
     make_bucket(emulator, ours)
+    ours_made = time.time()  # ours was created before this (its creation date, in whole seconds, may be earlier)
+
+    def limit() -> float:
+        """An age limit that ``ours`` passes by half a second and ``young`` (made AGE + 2.1 s after ``ours``) does
+        not, unless a sweep took over 3.5 s to read the dates (creation dates are truncated to whole seconds: a
+        second off). Measured from when ``ours`` was made, not from before, so a slow first create cannot make it
+        young."""
+        return time.time() - ours_made - 0.5
+
     make_bucket(emulator, "test-foo")  # a foreign look-alike: prefix, no tags, not our format
     tagged_foreign = "test-other-0123456789abcdef"  # our format, but someone's tags
     make_bucket(emulator, tagged_foreign, {"owner": "someone"})
-    time.sleep(AGE + 1.1)
+    time.sleep(max(0.0, ours_made + AGE + 2.1 - time.time()))
     young = BUCKET.new_name("young")  # ours by format, but could be a create in progress
     make_bucket(emulator, young)
 
