@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 SNS_PRINCIPAL = "sns.amazonaws.com"
 SID_PURPOSE = "SnsDelivery"
 FILTER_POLICY_MAX_BYTES = 256 * 1024
-T = TypeVar("T")
 
 
 def check_filter_policy(filter_policy: object) -> str | None:
